@@ -1,0 +1,1 @@
+"""CycleGAN: unpaired translation both ways (Zhu et al. 2017)."""

@@ -1,0 +1,58 @@
+"""The public plugin API: the only Translator module a plugin imports.
+
+Built-in plugins use exactly this, like third-party ones. Example::
+
+    from translator import api
+
+    @api.hookimpl
+    def translator_translators():
+        return [api.TranslatorSpec(name="invert", title="Invert", description="...",
+                                   task=api.TaskKind.IMAGE_TO_IMAGE, build=..., translate=...,
+                                   default_config={})]
+"""
+from __future__ import annotations
+
+import pluggy
+
+from translator.checkpoints import (
+    CheckpointClaim,
+    CheckpointFile,
+    ImportContext,
+    flatten_tensors,
+    restricted_unpickle,
+)
+from translator.errors import (
+    Cancelled,
+    CheckpointError,
+    DataError,
+    ParameterError,
+    TranslatorError,
+)
+from translator.params import (
+    Bool,
+    Choice,
+    ColorPoint,
+    ColorPoints,
+    FilePath,
+    Float,
+    Int,
+    Param,
+    Seed,
+    Text,
+)
+from translator.spec import RunContext, TaskKind, TranslatorSpec
+from translator.training.spec import DataKind, Trainer, TrainingSpec
+
+hookimpl = pluggy.HookimplMarker("translator")
+"""Decorator marking a plugin's hook implementations."""
+
+API_VERSION = 1
+
+__all__ = [
+    "API_VERSION", "hookimpl",
+    "TranslatorSpec", "TaskKind", "RunContext",
+    "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "ColorPoint", "ColorPoints",
+    "CheckpointFile", "CheckpointClaim", "ImportContext", "restricted_unpickle", "flatten_tensors",
+    "TrainingSpec", "DataKind", "Trainer",
+    "TranslatorError", "CheckpointError", "ParameterError", "DataError", "Cancelled",
+]

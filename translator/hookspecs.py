@@ -1,0 +1,41 @@
+"""Every hook a Translator plugin can implement. `docs/plugins.md` documents each one.
+
+A plugin is a module (or object) with functions decorated by `translator.api.hookimpl` and named
+like the stubs below. Unknown `translator_*` names are reported as errors (misspelt hooks).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from translator.checkpoints import CheckpointClaim, CheckpointFile, ImportContext
+    from translator.spec import TranslatorSpec
+
+hookspec = pluggy.HookspecMarker("translator")
+
+
+@hookspec
+def translator_translators() -> list[TranslatorSpec]:
+    """Return the translators this plugin contributes.
+
+    Called once when the plugins are loaded. Result rule: each plugin's list is collected; a
+    plugin that raises is marked broken and contributes nothing. Keep it cheap: import torch and
+    build networks inside the spec's callables, not here.
+    """
+
+
+@hookspec(firstresult=True)
+def translator_claim_checkpoint(
+    checkpoint: CheckpointFile, plugin: str | None, context: ImportContext
+) -> CheckpointClaim | None:
+    """Claim a foreign weights file (for example a reference implementation's `.pth`).
+
+    Called by `translator models import` and the app's import, once per plugin until one claims
+    the file. Inspect `checkpoint.path` / `checkpoint.load()` (keys and shapes) and return a
+    `CheckpointClaim` with the converted weights, or None when the file is not yours.
+    `plugin` is the plugin name the user asked for, or None; return None when it names another
+    plugin. Raise `CheckpointError` when the file is yours but unusable (the message is shown).
+    Result rule: firstresult; a plugin that raises anything else is marked broken.
+    """

@@ -1,0 +1,137 @@
+"""What a plugin declares: translators, their task kind, and the context a run gets.
+
+Nothing here imports torch at module import time; tensor types are for type checkers only.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from translator.errors import Cancelled
+from translator.params import Param
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor, nn
+
+    from translator.training.spec import TrainingSpec
+
+
+class TaskKind(str, enum.Enum):
+    """What a translator does with its inputs; UIs and the engine adapt to it."""
+
+    IMAGE_TO_IMAGE = "image-to-image"
+    """One image in, one image out of the same size (pix2pix)."""
+    TWO_WAY = "two-way-unpaired"
+    """One image in, translated A->B or B->A as chosen by a `direction` parameter (CycleGAN)."""
+    IMAGE_WITH_HINTS = "image-with-hints"
+    """One image in plus sparse user hints given as a `ColorPoints` parameter (colorize)."""
+    GENERATE = "generate"
+    """No image needed: generates from seeds/latents; zero, one or two image sources given as
+    `FilePath` parameters or as inputs (StyleGAN style mixing and projection)."""
+
+    @property
+    def needs_input(self) -> bool:
+        return self is not TaskKind.GENERATE
+
+
+class Cancellable(Protocol):
+    def is_set(self) -> bool: ...
+
+
+@dataclass
+class RunContext:
+    """Handed to `TranslatorSpec.translate` for one call.
+
+    device: where the model and the input tensor live.
+    dtype: the floating dtype of the model's weights (float32, float16 or bfloat16).
+    """
+
+    device: torch.device
+    dtype: torch.dtype
+    on_progress: Callable[[float, str], None] | None = None
+    cancel: Cancellable | None = None
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Report progress of this call, `fraction` in [0, 1]."""
+        if self.on_progress is not None:
+            self.on_progress(min(max(float(fraction), 0.0), 1.0), message)
+
+    def check_cancelled(self) -> None:
+        """Raise `Cancelled` when the user asked to stop; call it between expensive steps."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("cancelled")
+
+
+TranslateFn = Callable[["nn.Module", "Tensor | None", Mapping[str, Any], RunContext], "Tensor"]
+"""translate(model, images, params, ctx) -> images.
+
+images: float tensor (B, 3, H, W), RGB in [0, 1], on `ctx.device` (None for GENERATE without an
+input). Returns float tensor (B, 3, H', W') in [0, 1]; H' = H and W' = W for every task but
+GENERATE. `params` are validated values of the translator's `params`.
+"""
+
+PrepareTilingFn = Callable[
+    ["nn.Module", "Tensor", Mapping[str, Any], RunContext], AbstractContextManager[Any]
+]
+"""prepare_tiling(model, preview, params, ctx) -> context manager.
+
+Called by the engine before it runs an image as tiles, with `preview` the whole image scaled to
+fit the memory budget, (1, 3, h, w) in [0, 1]. Inside the returned context every tile must be
+processed with the same image-wide state (for example InstanceNorm statistics measured on the
+preview), so tiles agree with each other and show no seams.
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TranslatorSpec:
+    """One translator a plugin contributes.
+
+    name: unique id (`--plugin NAME` on the CLI), lowercase letters, digits, '-' and '_'.
+    title, description: for humans.
+    task: what it does with inputs (see `TaskKind`).
+    params: the parameters a UI shows, with defaults.
+    default_config: architecture config of a fresh network (JSON-able); stored in model cards.
+    build: config -> freshly initialised network (CPU, float32); the store loads weights into it.
+    translate: runs a batch (see `TranslateFn`).
+    models_dir: folder holding bundled models (`NAME.safetensors` beside `NAME.json` cards).
+    size_multiple: inputs are padded (reflect) to a multiple of this and cropped back.
+    tileable: each output pixel depends on a bounded neighbourhood, so big images may be tiled.
+    tile_overlap: context in pixels each tile borrows from its neighbours (blended away).
+    prepare_tiling: optional image-wide state for tiles (see `PrepareTilingFn`).
+    half_precision: the network may run in fp16/bf16 on accelerators.
+    needs_grad: translate optimises something (projection); run without inference mode.
+    training: how `translator-train` fine-tunes it, or None if it cannot be trained.
+    """
+
+    name: str
+    title: str
+    description: str
+    task: TaskKind
+    build: Callable[[Mapping[str, Any]], nn.Module]
+    translate: TranslateFn
+    default_config: Mapping[str, Any]
+    params: tuple[Param, ...] = ()
+    models_dir: Path | None = None
+    size_multiple: int = 1
+    tileable: bool = False
+    tile_overlap: int = 32
+    prepare_tiling: PrepareTilingFn | None = None
+    half_precision: bool = True
+    needs_grad: bool = False
+    training: TrainingSpec | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-able summary for `translator plugins --json`."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "task": self.task.value,
+            "params": [p.describe() for p in self.params],
+            "trainable": self.training is not None,
+        }
