@@ -1,0 +1,1 @@
+"""StyleGAN2: generation and style mixing (Karras et al. 2020)."""
