@@ -46,8 +46,10 @@ def read_torch(path: Path) -> Any:
             f"{path.name}: refused, the file holds Python objects other than weights "
             f"(loading it could run code): {str(exc).splitlines()[0]}"
         ) from exc
-    except (RuntimeError, EOFError, OSError, ValueError, AttributeError) as exc:
-        raise CheckpointError(f"{path.name}: not a readable PyTorch checkpoint ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - the weights-only reader raises many types on garbage
+        raise CheckpointError(
+            f"{path.name}: not a readable PyTorch checkpoint ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def flatten_tensors(obj: Any, prefix: str = "") -> dict[str, Tensor]:

@@ -1,0 +1,45 @@
+"""Shared test setup: Qt offscreen, a private TRANSLATOR_HOME per test, fake plugin packages."""
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def translator_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own user data dir, so nothing touches the real one."""
+    home = tmp_path_factory.mktemp("translator-home")
+    monkeypatch.setenv("TRANSLATOR_HOME", str(home))
+    monkeypatch.delenv("TRANSLATOR_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    return home
+
+
+@pytest.fixture
+def fake_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Path]]:
+    """`fake_distribution(dist, module, source, entry=None)`: an installed third-party package on
+    sys.path (a module plus a dist-info with a `translator.plugins` entry point)."""
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    made: list[str] = []
+
+    def make(dist: str, module: str, source: str, entry: str | None = None) -> Path:
+        (root / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+        info = root / f"{dist.replace('-', '_')}-1.2.3.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
+        (info / "entry_points.txt").write_text(f"[translator.plugins]\n{entry or dist} = {module}\n")
+        sys.modules.pop(module, None)
+        made.append(module)
+        return root
+
+    yield make
+    for module in made:
+        sys.modules.pop(module, None)

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import pytest
+
+from translator.errors import ParameterError
+from translator.params import (
+    Bool,
+    Choice,
+    ColorPoint,
+    ColorPoints,
+    Float,
+    Int,
+    Seed,
+    Text,
+    parse_assignments,
+    resolve_params,
+)
+
+DECLARED = (
+    Choice(name="direction", choices=("AtoB", "BtoA"), default="AtoB"),
+    Int(name="steps", default=10, minimum=1, maximum=100),
+    Float(name="strength", default=0.5, minimum=0.0, maximum=1.0),
+    Bool(name="flip"),
+    Seed(name="seed", default=7),
+    Text(name="layers", default="coarse", pattern=r"coarse|middle|fine|\d+-\d+"),
+    ColorPoints(name="hints"),
+)
+
+
+def test_defaults_fill_missing_values():
+    values = resolve_params(DECLARED)
+    assert values == {"direction": "AtoB", "steps": 10, "strength": 0.5, "flip": False, "seed": 7,
+                      "layers": "coarse", "hints": ()}
+
+
+def test_parse_from_command_line_text():
+    given = parse_assignments(["direction=BtoA", "steps=0x10", "strength=0.25", "flip=yes", "seed=42",
+                               "layers=2-5", "hints=0.5,0.25,#ff8000; 1,0,00ff00"])
+    values = resolve_params(DECLARED, given, from_text=True)
+    assert values["direction"] == "BtoA" and values["steps"] == 16 and values["strength"] == 0.25
+    assert values["flip"] is True and values["seed"] == 42 and values["layers"] == "2-5"
+    assert values["hints"] == (ColorPoint(0.5, 0.25, (255, 128, 0)), ColorPoint(1.0, 0.0, (0, 255, 0)))
+
+
+@pytest.mark.parametrize("assignment", [
+    "direction=sideways", "steps=0", "steps=1.5", "strength=nan", "strength=2", "flip=maybe",
+    "seed=-1", "layers=everything", "hints=2,0,#ffffff", "hints=0,0,red",
+])
+def test_bad_values_name_the_parameter(assignment):
+    with pytest.raises(ParameterError, match=assignment.split("=")[0]):
+        resolve_params(DECLARED, parse_assignments([assignment]), from_text=True)
+
+
+def test_unknown_parameter_lists_known_ones():
+    with pytest.raises(ParameterError, match="known: direction, steps"):
+        resolve_params(DECLARED, {"stpes": 3})
+
+
+def test_assignment_without_equals_is_refused():
+    with pytest.raises(ParameterError, match="key=value"):
+        parse_assignments(["seed"])
+
+
+def test_color_points_accept_mappings_and_round_trip_text():
+    param = ColorPoints(name="hints")
+    points = param.validate([{"x": 0.1, "y": 0.2, "rgb": [1, 2, 3]}])
+    assert points == (ColorPoint(0.1, 0.2, (1, 2, 3)),)
+    assert param.parse(points[0].to_text()) == points
+
+
+def test_choice_default_must_be_a_choice():
+    with pytest.raises(ValueError):
+        Choice(name="x", choices=("a",), default="b")
+
+
+def test_describe_is_json_friendly():
+    import json
+
+    text = json.dumps([p.describe() for p in DECLARED])
+    assert '"kind": "color_points"' in text and '"minimum": 1' in text

@@ -1,0 +1,81 @@
+"""`translator`: the app by default, and the headless subcommands.
+
+    translator [IMAGE_OR_FOLDER ...] [--screenshot OUT.png]   start the desktop app
+    translator plugins [--json]                                 list plugins and translators
+    translator models list|import|remove ...                    manage the model store
+    translator apply --plugin NAME ... INPUT... -o OUTDIR       run a translator over files
+
+Only this module chooses exit codes: 0 success, 1 some inputs failed, 2 bad usage or setup.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from translator import __version__
+from translator.errors import TranslatorError
+
+SUBCOMMANDS = ("plugins", "models", "apply")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="translator",
+        description="Image-to-image translation with GANs. Without a subcommand, starts the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"translator {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    from translator.cli import apply, models, plugins
+
+    plugins.add_parser(sub)
+    models.add_parser(sub)
+    apply.add_parser(sub)
+    return parser
+
+
+def build_app_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="translator",
+        description="Start the Translator desktop app. Subcommands: " + ", ".join(SUBCOMMANDS)
+        + " (see `translator COMMAND --help`).",
+    )
+    parser.add_argument("--version", action="version", version=f"translator {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    parser.add_argument("paths", nargs="*", metavar="IMAGE_OR_FOLDER", help="images to open")
+    parser.add_argument("--screenshot", metavar="OUT.png",
+                        help="open the images, run the current translator once, save a PNG of the "
+                             "window and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        args = build_parser().parse_args(argv)
+        _setup_logging(args.verbose)
+        try:
+            return int(args.run(args) or 0)
+        except TranslatorError as exc:
+            print(f"translator: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("translator: interrupted", file=sys.stderr)
+            return 130
+    args = build_app_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    from translator.gui.app import run_app
+
+    return int(run_app(args.paths, screenshot=args.screenshot) or 0)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
