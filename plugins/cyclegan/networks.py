@@ -1,0 +1,312 @@
+"""CycleGAN networks (Zhu et al. 2017, arXiv 1703.10593, appendix 7.2).
+
+Generator, in the paper's notation: c7s1-64, d128, d256, R256 x n, u128, u64, c7s1-3 (with
+ngf = 64), tanh output. Discriminator: the 70x70 PatchGAN C64-C128-C256-C512 (ndf = 64, 3
+strided layers), one logit per overlapping patch.
+
+Every network works in [-1, 1]; `CycleGAN` converts from and to the API's [0, 1]. Instance
+normalisation is affine-free and keeps no running statistics, as in the reference
+implementation; its statistics can be frozen for tiled inference (`frozen_instance_norm`).
+Our module names differ from the reference's `model.N` Sequential; `checkpoints.py` maps them.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from translator import api
+
+NORMS = ("instance", "batch", "none")
+DIRECTIONS = ("AtoB", "BtoA")
+GENERATOR_NAMES = {"AtoB": "G_AB", "BtoA": "G_BA"}
+"""Attribute of `CycleGAN` holding the generator of each direction (G: A->B, F: B->A in the paper)."""
+
+
+@dataclass(frozen=True)
+class CycleGANConfig:
+    """Architecture of a CycleGAN model, as stored in model cards.
+
+    ngf, ndf: channels of the first generator / discriminator layer (64 in the paper).
+    n_blocks: residual blocks of each generator (9 for 256 px training, 6 for 128 px).
+    n_layers_d: strided layers of the PatchGAN (3 gives 70x70 patches).
+    norm: "instance" (the paper), "batch" or "none".
+    use_dropout: dropout 0.5 inside the residual blocks (off for CycleGAN in the reference).
+    directions: the generators the inference model holds, "AtoB" and/or "BtoA".
+    """
+
+    ngf: int = 64
+    ndf: int = 64
+    n_blocks: int = 9
+    n_layers_d: int = 3
+    norm: str = "instance"
+    use_dropout: bool = False
+    directions: tuple[str, ...] = DIRECTIONS
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> CycleGANConfig:
+        """Defaults completed, every value checked; raises `ParameterError` naming the bad key."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise api.ParameterError(f"unknown CycleGAN config key(s) {', '.join(unknown)}; "
+                                     f"known: {', '.join(sorted(known))}")
+        values = {**asdict(cls()), **dict(config)}
+        for key in ("ngf", "ndf", "n_blocks", "n_layers_d"):
+            value = values[key]
+            least = 0 if key == "n_blocks" else 1
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise api.ParameterError(f"CycleGAN config {key}={value!r} must be an integer >= {least}")
+        if values["norm"] not in NORMS:
+            raise api.ParameterError(f"CycleGAN config norm={values['norm']!r} is not one of {', '.join(NORMS)}")
+        if not isinstance(values["use_dropout"], bool):
+            raise api.ParameterError(f"CycleGAN config use_dropout={values['use_dropout']!r} is not a boolean")
+        directions = values["directions"]
+        if isinstance(directions, str) or not directions or any(d not in DIRECTIONS for d in directions):
+            raise api.ParameterError(f"CycleGAN config directions={directions!r} must list one or both "
+                                     f"of {', '.join(DIRECTIONS)}")
+        values["directions"] = tuple(d for d in DIRECTIONS if d in directions)
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (directions as a list)."""
+        out = asdict(self)
+        out["directions"] = list(self.directions)
+        return out
+
+
+class InstanceNorm(nn.InstanceNorm2d):
+    """Instance normalisation without affine parameters or running statistics (as the reference).
+
+    `frozen` (None normally): per-channel (mean, var), each (C,), to normalise with instead of
+    each image's own statistics; set by `frozen_instance_norm` so that tiles of one image are
+    all normalised alike. (B, C, H, W) -> (B, C, H, W).
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__(channels, affine=False, track_running_stats=False)
+        self.frozen: tuple[Tensor, Tensor] | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.frozen is None:
+            return super().forward(x)
+        mean, var = (s.to(device=x.device, dtype=x.dtype).view(1, -1, 1, 1) for s in self.frozen)
+        return (x - mean) * torch.rsqrt(var + self.eps)
+
+
+def make_norm(norm: str, channels: int) -> nn.Module:
+    """The normalisation layer named by `norm` ("instance", "batch" or "none")."""
+    if norm == "instance":
+        return InstanceNorm(channels)
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    if norm == "none":
+        return nn.Identity()
+    raise api.ParameterError(f"unknown norm {norm!r}; use one of {', '.join(NORMS)}")
+
+
+class ConvUnit(nn.Module):
+    """pad -> conv -> norm -> activation: one layer of the paper's notation (c7s1-k, dk, uk, Ck)."""
+
+    def __init__(self, conv: nn.Module, norm: nn.Module, act: nn.Module, pad: int = 0) -> None:
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(pad) if pad else nn.Identity()
+        self.conv = conv
+        self.norm = norm
+        self.act = act
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.act(self.norm(self.conv(self.pad(x))))
+
+
+class ResnetBlock(nn.Module):
+    """Rk: two 3x3 convolutions (reflection padded) with k filters and a skip connection.
+
+    (B, k, H, W) -> (B, k, H, W). Dropout 0.5 after the first ReLU when `use_dropout`.
+    """
+
+    def __init__(self, channels: int, norm: str, use_dropout: bool) -> None:
+        super().__init__()
+        bias = norm != "batch"
+        self.pad1 = nn.ReflectionPad2d(1)
+        self.conv1 = nn.Conv2d(channels, channels, 3, bias=bias)
+        self.norm1 = make_norm(norm, channels)
+        self.relu = nn.ReLU(inplace=True)
+        self.dropout = nn.Dropout(0.5) if use_dropout else nn.Identity()
+        self.pad2 = nn.ReflectionPad2d(1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, bias=bias)
+        self.norm2 = make_norm(norm, channels)
+
+    def forward(self, x: Tensor) -> Tensor:
+        y = self.dropout(self.relu(self.norm1(self.conv1(self.pad1(x)))))
+        return x + self.norm2(self.conv2(self.pad2(y)))
+
+
+class ResnetGenerator(nn.Module):
+    """The CycleGAN generator: (B, 3, H, W) in [-1, 1] -> (B, 3, H, W) in [-1, 1].
+
+    H and W should be multiples of 4 (two stride-2 downsamplings); other sizes give 4*ceil(H/4).
+    stem = c7s1-ngf, down = d(2ngf), d(4ngf), blocks = R(4ngf) x n_blocks,
+    up = u(2ngf), u(ngf), head = c7s1-3 with tanh. Convolutions before a batch norm have no bias
+    (as in the reference). 11,378,179 parameters for ngf 64, 9 blocks, instance norm.
+    Receptive field: `receptive_radius(n_blocks)` pixels to each side (84 for 9 blocks).
+    """
+
+    def __init__(self, ngf: int = 64, n_blocks: int = 9, norm: str = "instance", use_dropout: bool = False,
+                 in_channels: int = 3, out_channels: int = 3) -> None:
+        super().__init__()
+        bias = norm != "batch"
+        self.stem = ConvUnit(nn.Conv2d(in_channels, ngf, 7, bias=bias), make_norm(norm, ngf),
+                             nn.ReLU(inplace=True), pad=3)
+        self.down = nn.Sequential(*(
+            ConvUnit(nn.Conv2d(ngf * m, ngf * m * 2, 3, stride=2, padding=1, bias=bias),
+                     make_norm(norm, ngf * m * 2), nn.ReLU(inplace=True))
+            for m in (1, 2)
+        ))
+        self.blocks = nn.Sequential(*(ResnetBlock(ngf * 4, norm, use_dropout) for _ in range(n_blocks)))
+        self.up = nn.Sequential(*(
+            ConvUnit(nn.ConvTranspose2d(ngf * m, ngf * m // 2, 3, stride=2, padding=1, output_padding=1,
+                                        bias=bias),
+                     make_norm(norm, ngf * m // 2), nn.ReLU(inplace=True))
+            for m in (4, 2)
+        ))
+        self.head = ConvUnit(nn.Conv2d(ngf, out_channels, 7), nn.Identity(), nn.Tanh(), pad=3)
+        init_weights(self)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.up(self.blocks(self.down(self.stem(x)))))
+
+
+class PatchDiscriminator(nn.Module):
+    """The PatchGAN discriminator (the reference's NLayerDiscriminator).
+
+    (B, 3, H, W) in [-1, 1] -> (B, 1, H', W') logits, one per overlapping patch (70x70 for
+    n_layers 3; H' = H/8 - 2 for H a multiple of 8). Layers: C(ndf) without norm, then
+    C(2ndf) ... with norm and LeakyReLU 0.2; the last of them has stride 1, then a 1-channel conv.
+    """
+
+    def __init__(self, ndf: int = 64, n_layers: int = 3, norm: str = "instance", in_channels: int = 3) -> None:
+        super().__init__()
+        bias = norm != "batch"
+        layers = [ConvUnit(nn.Conv2d(in_channels, ndf, 4, stride=2, padding=1), nn.Identity(),
+                           nn.LeakyReLU(0.2, inplace=True))]
+        channels = ndf
+        for n in range(1, n_layers + 1):
+            out = ndf * min(2**n, 8)
+            stride = 2 if n < n_layers else 1
+            layers.append(ConvUnit(nn.Conv2d(channels, out, 4, stride=stride, padding=1, bias=bias),
+                                   make_norm(norm, out), nn.LeakyReLU(0.2, inplace=True)))
+            channels = out
+        self.layers = nn.Sequential(*layers)
+        self.head = nn.Conv2d(channels, 1, 4, padding=1)
+        init_weights(self)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.layers(x))
+
+
+class CycleGAN(nn.Module):
+    """The inference model: the generators of the directions in `config.directions`.
+
+    Attributes `G_AB` (A -> B) and/or `G_BA` (B -> A), each a `ResnetGenerator`.
+    """
+
+    def __init__(self, config: CycleGANConfig) -> None:
+        super().__init__()
+        self.config = config
+        for direction in config.directions:
+            setattr(self, GENERATOR_NAMES[direction],
+                    ResnetGenerator(config.ngf, config.n_blocks, config.norm, config.use_dropout))
+
+    def generator(self, direction: str) -> ResnetGenerator:
+        """The generator translating `direction`; raises `TranslatorError` when the model lacks it."""
+        if direction not in DIRECTIONS:
+            raise api.ParameterError(f"direction {direction!r} is not one of {', '.join(DIRECTIONS)}")
+        if direction not in self.config.directions:
+            raise api.TranslatorError(
+                f"this CycleGAN model only translates {' and '.join(self.config.directions)}, not "
+                f"{direction}; import the other generator with `--set pair_with=MODEL` to get both")
+        return getattr(self, GENERATOR_NAMES[direction])
+
+    def forward(self, images: Tensor, direction: str = "AtoB") -> Tensor:
+        """(B, 3, H, W) in [0, 1] -> (B, 3, H, W) in [0, 1], H and W multiples of 4."""
+        return self.generator(direction)(images * 2 - 1).add(1).mul(0.5).clamp(0, 1)
+
+
+def init_weights(module: nn.Module, gain: float = 0.02) -> None:
+    """The reference initialisation: conv weights ~ N(0, gain), biases 0, batch-norm scales ~ N(1, gain)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, gain)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, gain)
+            nn.init.zeros_(m.bias)
+
+
+def build(config: Mapping[str, Any]) -> CycleGAN:
+    """A freshly initialised float32 CPU `CycleGAN` for a config dict (see `CycleGANConfig`)."""
+    return CycleGAN(CycleGANConfig.from_mapping(config))
+
+
+def build_generator(config: CycleGANConfig) -> ResnetGenerator:
+    """One freshly initialised generator for `config` (for trainers)."""
+    return ResnetGenerator(config.ngf, config.n_blocks, config.norm, config.use_dropout)
+
+
+def build_discriminator(config: CycleGANConfig) -> PatchDiscriminator:
+    """One freshly initialised PatchGAN discriminator for `config` (for trainers)."""
+    return PatchDiscriminator(config.ndf, config.n_layers_d, config.norm)
+
+
+def receptive_radius(n_blocks: int) -> int:
+    """How far, in input pixels, an output pixel of a `ResnetGenerator` sees to each side.
+
+    12 + 8 * n_blocks (84 for 9 blocks): the stem and downsampling reach 6 px, each 3x3 conv at
+    1/4 resolution 4 px, the two transposed convs 2 + 1 px, the 7x7 head 3 px (measured from the
+    gradient support in the tests). With instance norm every pixel also affects the statistics.
+    """
+    return 12 + 8 * n_blocks
+
+
+@torch.no_grad()
+def measure_instance_norm(module: nn.Module, run: Any) -> dict[InstanceNorm, tuple[Tensor, Tensor]]:
+    """Per-channel (mean, var) of the input of every `InstanceNorm` in `module` while `run()` runs.
+
+    Statistics are averaged over the batch, in float32, each (C,); biased variance as the layer uses.
+    """
+    stats: dict[InstanceNorm, tuple[Tensor, Tensor]] = {}
+
+    def record(layer: nn.Module, args: tuple[Tensor, ...]) -> None:
+        x = args[0].float()
+        stats[layer] = (x.mean(dim=(0, 2, 3)), x.var(dim=(2, 3), unbiased=False).mean(dim=0))
+
+    handles = [m.register_forward_pre_hook(record) for m in module.modules() if isinstance(m, InstanceNorm)]
+    try:
+        run()
+    finally:
+        for handle in handles:
+            handle.remove()
+    return stats
+
+
+@contextmanager
+def frozen_instance_norm(generator: nn.Module, preview: Tensor) -> Iterator[None]:
+    """Within the context, every `InstanceNorm` of `generator` uses the statistics it measured
+    on `preview` ((B, C, h, w), the generator's input range) instead of each input's own.
+
+    Needed for tiled inference: tiles normalised by their own statistics would disagree.
+    """
+    stats = measure_instance_norm(generator, lambda: generator(preview))
+    try:
+        for layer, frozen in stats.items():
+            layer.frozen = frozen
+        yield
+    finally:
+        for layer in stats:
+            layer.frozen = None
