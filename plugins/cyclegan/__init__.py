@@ -1,1 +1,11 @@
-"""CycleGAN: unpaired translation both ways (Zhu et al. 2017)."""
+"""CycleGAN: unpaired translation both ways (Zhu et al. 2017).
+
+The `cyclegan` entry point names this package, so it exposes the hook implementations; the
+translator lives in `plugin.py`, the networks in `networks.py`, the import of the reference
+implementation's generator files in `checkpoints.py`.
+"""
+from __future__ import annotations
+
+from translator_plugins.cyclegan.plugin import translator_claim_checkpoint, translator_translators
+
+__all__ = ["translator_translators", "translator_claim_checkpoint"]

@@ -1,0 +1,241 @@
+"""Importing the reference implementation's CycleGAN generators.
+
+The published generators of junyanz/pytorch-CycleGAN-and-pix2pix (`horse2zebra.pth`,
+`latest_net_G_A.pth`, ...) are plain state dicts of its `ResnetGenerator`: one `nn.Sequential`
+called `model`. With n residual blocks and s = 1 when the blocks have dropout (it shifts the
+second conv of each block by one index), the key mapping to our `ResnetGenerator` is:
+
+    model.1 / model.2                 -> stem.conv / stem.norm            (c7s1-ngf)
+    model.4 / model.5                 -> down.0.conv / down.0.norm        (d 2ngf)
+    model.7 / model.8                 -> down.1.conv / down.1.norm        (d 4ngf)
+    model.{10+i}.conv_block.1 / .2    -> blocks.{i}.conv1 / blocks.{i}.norm1
+    model.{10+i}.conv_block.{5+s}/{6+s} -> blocks.{i}.conv2 / blocks.{i}.norm2
+    model.{10+n} / model.{11+n}       -> up.0.conv / up.0.norm            (u 2ngf)
+    model.{13+n} / model.{14+n}       -> up.1.conv / up.1.norm            (u ngf)
+    model.{17+n}                      -> head.conv                        (c7s1-3)
+
+Older files carry InstanceNorm `running_mean`/`running_var`/`num_batches_tracked` buffers (the
+reference once tracked them; it ignores them now): they are dropped. Files saved from
+`DataParallel` have a `module.` prefix: it is stripped.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from translator import api
+from translator_plugins.cyclegan.networks import (
+    DIRECTIONS,
+    GENERATOR_NAMES,
+    CycleGANConfig,
+    ResnetGenerator,
+)
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+TRANSLATOR = "cyclegan"
+SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors")
+LEGACY_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
+_BLOCK_KEY = re.compile(r"model\.(\d+)\.conv_block\.(\d+)\.(\w+)$")
+_NORM_MODULE = re.compile(r"\.norm\d?$")
+_FIRST_BLOCK = 10
+"""Index of the first residual block in the reference Sequential (after pad, 3 x (conv, norm, relu))."""
+
+
+def reference_key_map(n_blocks: int, use_dropout: bool) -> dict[str, str]:
+    """Reference module path -> our module path, for a generator with `n_blocks` blocks."""
+    s, n = int(use_dropout), n_blocks
+    mapping = {"model.1": "stem.conv", "model.2": "stem.norm", "model.4": "down.0.conv",
+               "model.5": "down.0.norm", "model.7": "down.1.conv", "model.8": "down.1.norm"}
+    for i in range(n):
+        block = f"model.{_FIRST_BLOCK + i}.conv_block"
+        mapping.update({f"{block}.1": f"blocks.{i}.conv1", f"{block}.2": f"blocks.{i}.norm1",
+                        f"{block}.{5 + s}": f"blocks.{i}.conv2", f"{block}.{6 + s}": f"blocks.{i}.norm2"})
+    mapping.update({f"model.{10 + n}": "up.0.conv", f"model.{11 + n}": "up.0.norm",
+                    f"model.{13 + n}": "up.1.conv", f"model.{14 + n}": "up.1.norm",
+                    f"model.{17 + n}": "head.conv"})
+    return mapping
+
+
+def to_reference(state: Mapping[str, Tensor], n_blocks: int, use_dropout: bool) -> dict[str, Tensor]:
+    """Our generator's state dict in the reference key layout (the inverse of `from_reference`)."""
+    inverse = {ours: ref for ref, ours in reference_key_map(n_blocks, use_dropout).items()}
+    out = {}
+    for key, value in state.items():
+        module, _, name = key.rpartition(".")
+        out[f"{inverse[module]}.{name}"] = value
+    return out
+
+
+def strip_module_prefix(state: Mapping[str, Tensor]) -> tuple[dict[str, Tensor], bool]:
+    """Remove the `module.` prefix `DataParallel` adds; returns the state and whether it had one."""
+    stripped = {key.removeprefix("module."): value for key, value in state.items()}
+    return stripped, any(key.startswith("module.") for key in state)
+
+
+def looks_like_resnet_generator(state: Mapping[str, Tensor]) -> bool:
+    """True when the keys have the reference ResnetGenerator's residual blocks (`model.N.conv_block.M`)."""
+    return any(_BLOCK_KEY.fullmatch(key) for key in state)
+
+
+def detect_config(state: Mapping[str, Tensor]) -> CycleGANConfig:
+    """ngf, n_blocks, dropout and norm of a reference ResnetGenerator state dict (prefix stripped).
+
+    Raises `CheckpointError` when it does not have the reference structure.
+    """
+    blocks: dict[int, set[int]] = {}
+    for key, value in state.items():
+        match = _BLOCK_KEY.fullmatch(key)
+        if match and match.group(3) == "weight" and value.ndim == 4:
+            blocks.setdefault(int(match.group(1)), set()).add(int(match.group(2)))
+    indices = sorted(blocks)
+    n_blocks = len(indices)
+    if indices != list(range(_FIRST_BLOCK, _FIRST_BLOCK + n_blocks)):
+        raise api.CheckpointError(f"residual blocks at model indices {indices}, expected consecutive "
+                                  f"ones from model.{_FIRST_BLOCK}")
+    convs = {tuple(sorted(c)) for c in blocks.values()}
+    if convs == {(1, 5)}:
+        use_dropout = False
+    elif convs == {(1, 6)}:
+        use_dropout = True
+    else:
+        raise api.CheckpointError(f"residual blocks have convolutions at {sorted(convs)}, expected "
+                                  "conv_block.1 and conv_block.5 (or .6 with dropout)")
+    stem = state.get("model.1.weight")
+    if stem is None or stem.ndim != 4 or tuple(stem.shape[1:]) != (3, 7, 7):
+        shape = None if stem is None else tuple(stem.shape)
+        raise api.CheckpointError(f"first convolution model.1.weight has shape {shape}, expected "
+                                  "(ngf, 3, 7, 7) for RGB input")
+    norm = "batch" if "model.2.weight" in state else "instance"
+    return CycleGANConfig(ngf=int(stem.shape[0]), n_blocks=n_blocks, norm=norm, use_dropout=use_dropout,
+                          directions=("AtoB",))
+
+
+def from_reference(state: Mapping[str, Tensor], config: CycleGANConfig) -> tuple[dict[str, Tensor], int]:
+    """Reference keys -> our `ResnetGenerator` keys, checked against its shapes.
+
+    Returns the converted state dict and the number of stale instance-norm buffers dropped.
+    Raises `CheckpointError` naming unexpected, missing or misshapen keys.
+    """
+    import torch
+
+    mapping = reference_key_map(config.n_blocks, config.use_dropout)
+    out: dict[str, Tensor] = {}
+    unexpected: list[str] = []
+    dropped = 0
+    for key, value in state.items():
+        module, _, name = key.rpartition(".")
+        ours = mapping.get(module)
+        if ours is None:
+            unexpected.append(key)
+        elif config.norm == "instance" and _NORM_MODULE.search(ours) and name in LEGACY_BUFFERS:
+            dropped += 1
+        else:
+            out[f"{ours}.{name}"] = value
+    with torch.device("meta"):
+        expected = ResnetGenerator(config.ngf, config.n_blocks, config.norm, config.use_dropout).state_dict()
+    missing = sorted(set(expected) - set(out))
+    unexpected += [_reference_name(key, mapping) for key in sorted(set(out) - set(expected))]
+    misshapen = [f"{_reference_name(key, mapping)} {tuple(value.shape)} (expected {tuple(expected[key].shape)})"
+                 for key, value in out.items() if key in expected and value.shape != expected[key].shape]
+    problems = []
+    if missing:
+        problems.append("missing " + ", ".join(_reference_name(k, mapping) for k in missing[:5]))
+    if unexpected:
+        problems.append("unexpected " + ", ".join(unexpected[:5]))
+    if misshapen:
+        problems.append("wrong shape " + ", ".join(misshapen[:5]))
+    if problems:
+        raise api.CheckpointError(
+            f"does not fit a CycleGAN ResNet generator (ngf {config.ngf}, {config.n_blocks} blocks): "
+            + "; ".join(problems))
+    return {key: value.float() for key, value in out.items()}, dropped
+
+
+def claim(checkpoint: api.CheckpointFile, plugin: str | None,
+          context: api.ImportContext) -> api.CheckpointClaim | None:
+    """The `translator_claim_checkpoint` hook: a reference ResNet generator file -> a CycleGAN model.
+
+    Options: `direction=AtoB|BtoA` (default AtoB, or BtoA for file names holding `G_B`) and
+    `pair_with=MODEL` (add the other direction's generator from a stored CycleGAN model).
+    Returns None for files that are not ResNet generators; raises `CheckpointError` for ones
+    that look like it but do not fit, or for bad options.
+    """
+    if plugin not in (None, TRANSLATOR) or checkpoint.suffix not in SUFFIXES:
+        return None
+    state, had_prefix = strip_module_prefix(checkpoint.tensors())
+    if not looks_like_resnet_generator(state):
+        return None
+    name = checkpoint.path.name
+    try:
+        config = detect_config(state)
+        converted, dropped = from_reference(state, config)
+    except api.CheckpointError as exc:
+        raise api.CheckpointError(f"{name} looks like a CycleGAN ResNet generator but {exc}") from None
+    direction = _direction(context.options, name)
+    prefix = GENERATOR_NAMES[direction]
+    weights = {f"{prefix}.{key}": value for key, value in converted.items()}
+    detected = (f"reference ResNet generator, ngf {config.ngf}, {config.n_blocks} blocks, {config.norm} norm, "
+                f"{'with' if config.use_dropout else 'no'} dropout, used as {direction}")
+    notes = [f"{dropped} stale instance-norm buffers dropped"] if dropped else []
+    if had_prefix:
+        notes.append("'module.' prefix stripped")
+    config = replace(config, directions=(direction,))
+    pair = context.options.get("pair_with", "").strip()
+    if pair:
+        config, other = _pair(context, pair, config, direction)
+        weights.update(other)
+        notes.append(f"{_other(direction)} generator from model {pair!r}")
+    description = f"Imported {name}: {detected}" + (f" ({'; '.join(notes)})" if notes else "") + "."
+    return api.CheckpointClaim(translator=TRANSLATOR, config=config.to_dict(), state_dict=weights,
+                               title=f"CycleGAN {checkpoint.path.stem}", description=description)
+
+
+def _direction(options: Mapping[str, str], filename: str) -> str:
+    direction = options.get("direction", "").strip()
+    if not direction:
+        return "BtoA" if "G_B" in filename else "AtoB"
+    if direction not in DIRECTIONS:
+        raise api.CheckpointError(f"direction={direction!r} is not one of {', '.join(DIRECTIONS)}")
+    return direction
+
+
+def _other(direction: str) -> str:
+    return "BtoA" if direction == "AtoB" else "AtoB"
+
+
+def _pair(context: api.ImportContext, name: str, config: CycleGANConfig,
+          direction: str) -> tuple[CycleGANConfig, dict[str, Tensor]]:
+    """The other direction's generator weights from stored model `name`, and the two-way config."""
+    if context.existing is None:
+        raise api.CheckpointError("pair_with needs a model store to read the other model from")
+    try:
+        card, state = context.existing(name)
+        if card.get("translator") != TRANSLATOR:
+            raise api.CheckpointError(f"it is a {card.get('translator')} model, not a CycleGAN one")
+        other = CycleGANConfig.from_mapping(card.get("config", {}))
+    except api.TranslatorError as exc:
+        raise api.CheckpointError(f"cannot pair with model {name!r}: {exc}") from exc
+    want = _other(direction)
+    if want not in other.directions:
+        raise api.CheckpointError(f"cannot pair with model {name!r}: it has no {want} generator "
+                                  f"(only {', '.join(other.directions)})")
+    architecture = ("ngf", "n_blocks", "norm", "use_dropout")
+    if any(getattr(other, a) != getattr(config, a) for a in architecture):
+        raise api.CheckpointError(
+            f"cannot pair with model {name!r}: its generators differ "
+            f"({', '.join(f'{a} {getattr(other, a)} vs {getattr(config, a)}' for a in architecture)})")
+    prefix = f"{GENERATOR_NAMES[want]}."
+    weights = {key: value.float() for key, value in state.items() if key.startswith(prefix)}
+    paired = replace(config, ndf=other.ndf, n_layers_d=other.n_layers_d, directions=DIRECTIONS)
+    return paired, weights
+
+
+def _reference_name(key: str, mapping: Mapping[str, str]) -> str:
+    """Our key in the reference's naming, for messages the user can match against the file."""
+    module, _, name = key.rpartition(".")
+    inverse = {ours: ref for ref, ours in mapping.items()}
+    return f"{inverse.get(module, module)}.{name}"

@@ -1,0 +1,109 @@
+"""The CycleGAN translator and its hook implementations.
+
+Nothing here imports torch at import time (the app starts fast): the networks and the checkpoint
+converter are imported inside the callables.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from translator import api
+
+if TYPE_CHECKING:
+    from torch import Tensor, nn
+
+NAME = "cyclegan"
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+DEFAULT_CONFIG: Mapping[str, Any] = {
+    "ngf": 64, "ndf": 64, "n_blocks": 9, "n_layers_d": 3, "norm": "instance", "use_dropout": False,
+    "directions": ["AtoB", "BtoA"],
+}
+"""The paper's architecture (`networks.CycleGANConfig`): 9-block generators both ways, 70x70 PatchGAN."""
+
+TILE_OVERLAP = 96
+"""Context per tile side: an output pixel of the 9-block generator sees 84 input pixels to each
+side (`networks.receptive_radius(9)`); 96 covers it and keeps tiles on the 4-pixel grid of the two
+stride-2 layers."""
+
+DIRECTION = api.Choice(
+    name="direction", title="Direction", choices=("AtoB", "BtoA"), default="AtoB",
+    help="AtoB translates domain A to domain B (generator G), BtoA back from B to A (generator F)")
+
+
+def build(config: Mapping[str, Any]) -> nn.Module:
+    """A fresh `networks.CycleGAN` (float32, CPU) holding the generators `config` names."""
+    from translator_plugins.cyclegan import networks
+
+    return networks.build(config)
+
+
+def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: api.RunContext) -> Tensor:
+    """(B, 3, H, W) in [0, 1], H and W multiples of 4 -> translated (B, 3, H, W) in [0, 1].
+
+    Raises `TranslatorError` when the model lacks the generator of `params["direction"]`.
+    """
+    ctx.check_cancelled()
+    return model(images.to(ctx.dtype), params["direction"])
+
+
+def prepare_tiling(model: nn.Module, preview: Tensor, params: Mapping[str, Any],
+                   ctx: api.RunContext) -> AbstractContextManager[None]:
+    """Freeze every instance norm of the chosen generator to the statistics of `preview`
+    ((1, 3, h, w) in [0, 1], the whole image scaled down), so that all tiles are normalised alike.
+    """
+    from translator_plugins.cyclegan.networks import frozen_instance_norm
+
+    generator = model.generator(params["direction"])
+    return frozen_instance_norm(generator, preview.to(ctx.dtype) * 2 - 1)
+
+
+def _training_spec() -> api.TrainingSpec | None:
+    """The TrainingSpec of `translator_plugins.cyclegan.training` (written separately), if present."""
+    try:
+        training = importlib.import_module("translator_plugins.cyclegan.training")
+    except ModuleNotFoundError as exc:
+        if exc.name != "translator_plugins.cyclegan.training":
+            raise
+        return None
+    return training.training_spec()
+
+
+def spec() -> api.TranslatorSpec:
+    """The CycleGAN translator."""
+    return api.TranslatorSpec(
+        name=NAME,
+        title="CycleGAN",
+        description="Unpaired translation between two image domains, both ways (Zhu et al. 2017): "
+                    "for example photo <-> painting. Any image size.",
+        task=api.TaskKind.TWO_WAY,
+        params=(DIRECTION,),
+        build=build,
+        translate=translate,
+        default_config=DEFAULT_CONFIG,
+        models_dir=MODELS_DIR,
+        size_multiple=4,
+        tileable=True,
+        tile_overlap=TILE_OVERLAP,
+        prepare_tiling=prepare_tiling,
+        training=_training_spec(),
+    )
+
+
+@api.hookimpl
+def translator_translators() -> list[api.TranslatorSpec]:
+    return [spec()]
+
+
+@api.hookimpl
+def translator_claim_checkpoint(checkpoint: api.CheckpointFile, plugin: str | None,
+                                context: api.ImportContext) -> api.CheckpointClaim | None:
+    """Reference CycleGAN generator files (see `checkpoints.claim`)."""
+    if plugin not in (None, NAME):
+        return None
+    from translator_plugins.cyclegan import checkpoints
+
+    return checkpoints.claim(checkpoint, plugin, context)
