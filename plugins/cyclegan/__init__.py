@@ -8,4 +8,4 @@ from __future__ import annotations
 
 from translator_plugins.cyclegan.plugin import translator_claim_checkpoint, translator_translators
 
-__all__ = ["translator_translators", "translator_claim_checkpoint"]
+__all__ = ["translator_claim_checkpoint", "translator_translators"]

@@ -7,7 +7,7 @@ import torch
 from translator.errors import TranslatorError
 from translator.plugins import load_registry
 from translator.spec import RunContext, TaskKind
-from translator_plugins.cyclegan import networks, plugin
+from translator_plugins.cyclegan import networks
 
 torch.set_num_threads(1)
 TINY = {"ngf": 4, "n_blocks": 1}
