@@ -184,14 +184,16 @@ def claim(checkpoint: api.CheckpointFile, plugin: str | None,
     if had_prefix:
         notes.append("'module.' prefix stripped")
     config = replace(config, directions=(direction,))
+    title = f"CycleGAN {checkpoint.path.stem}"
     pair = context.options.get("pair_with", "").strip()
     if pair:
         config, other = _pair(context, pair, config, direction)
         weights.update(other)
         notes.append(f"{_other(direction)} generator from model {pair!r}")
+        title += f" + {pair}"
     description = f"Imported {name}: {detected}" + (f" ({'; '.join(notes)})" if notes else "") + "."
     return api.CheckpointClaim(translator=TRANSLATOR, config=config.to_dict(), state_dict=weights,
-                               title=f"CycleGAN {checkpoint.path.stem}", description=description)
+                               title=title, description=description)
 
 
 def _direction(options: Mapping[str, str], filename: str) -> str:

@@ -129,6 +129,9 @@ def test_other_networks_are_left_to_other_plugins(tmp_path):
             "model.model.1.model.1.weight": torch.zeros(16, 8, 4, 4),
             "model.model.3.weight": torch.zeros(8, 3, 4, 4)}
     assert claim(save(tmp_path, unet, "latest_net_G.pth")) is None
+    patchgan = {"model.0.weight": torch.zeros(8, 3, 4, 4), "model.0.bias": torch.zeros(8),
+                "model.2.weight": torch.zeros(16, 8, 4, 4), "model.11.weight": torch.zeros(1, 64, 4, 4)}
+    assert claim(save(tmp_path, patchgan, "latest_net_D_A.pth")) is None
     assert checkpoints.claim(save(tmp_path, unet), "pix2pix", ImportContext()) is None
     (tmp_path / "notes.txt").write_text("hello")
     assert claim(CheckpointFile(tmp_path / "notes.txt")) is None
@@ -163,6 +166,7 @@ def test_pair_with_builds_a_two_way_model(golden, tmp_path, model_store):
                               options={"pair_with": "h2z-a"})
     assert entry.card.config["directions"] == ["AtoB", "BtoA"]
     assert "AtoB generator from model 'h2z-a'" in entry.card.description
+    assert entry.card.title == "CycleGAN latest_net_G_B + h2z-a"
     model = store.load(entry)
     x = golden["input"]
     for direction, state in (("AtoB", a_state), ("BtoA", b_state)):
