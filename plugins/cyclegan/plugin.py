@@ -29,6 +29,9 @@ TILE_OVERLAP = 96
 side (`networks.receptive_radius(9)`); 96 covers it and keeps tiles on the 4-pixel grid of the two
 stride-2 layers."""
 
+MIN_SIZE = 8
+"""Smallest side the generator runs on: its 1/4-resolution blocks reflect-pad by one pixel."""
+
 DIRECTION = api.Choice(
     name="direction", title="Direction", choices=("AtoB", "BtoA"), default="AtoB",
     help="AtoB translates domain A to domain B (generator G), BtoA back from B to A (generator F)")
@@ -44,10 +47,12 @@ def build(config: Mapping[str, Any]) -> nn.Module:
 def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: api.RunContext) -> Tensor:
     """(B, 3, H, W) in [0, 1], H and W multiples of 4 -> translated (B, 3, H, W) in [0, 1].
 
-    Raises `TranslatorError` when the model lacks the generator of `params["direction"]`.
+    Sides under `MIN_SIZE` are padded (replicate) and cropped back. Raises `TranslatorError` when
+    the model lacks the generator of `params["direction"]`.
     """
     ctx.check_cancelled()
-    return model(images.to(ctx.dtype), params["direction"])
+    height, width = images.shape[-2:]
+    return model(_pad_small(images.to(ctx.dtype)), params["direction"])[..., :height, :width]
 
 
 def prepare_tiling(model: nn.Module, preview: Tensor, params: Mapping[str, Any],
@@ -58,7 +63,17 @@ def prepare_tiling(model: nn.Module, preview: Tensor, params: Mapping[str, Any],
     from translator_plugins.cyclegan.networks import frozen_instance_norm
 
     generator = model.generator(params["direction"])
-    return frozen_instance_norm(generator, preview.to(ctx.dtype) * 2 - 1)
+    return frozen_instance_norm(generator, _pad_small(preview.to(ctx.dtype)) * 2 - 1)
+
+
+def _pad_small(images: Tensor) -> Tensor:
+    """Replicate-pad bottom and right so that both sides are at least `MIN_SIZE`."""
+    import torch.nn.functional as F
+
+    height, width = images.shape[-2:]
+    if min(height, width) >= MIN_SIZE:
+        return images
+    return F.pad(images, (0, max(MIN_SIZE - width, 0), 0, max(MIN_SIZE - height, 0)), mode="replicate")
 
 
 def _training_spec() -> api.TrainingSpec | None:

@@ -51,6 +51,17 @@ def test_translate_runs_both_directions(spec):
     assert (a_to_b - b_to_a).abs().max() > 1e-3  # two different generators
 
 
+@pytest.mark.parametrize(("height", "width"), [(4, 4), (4, 12), (12, 8)])
+def test_tiny_images_keep_their_size(spec, height, width):
+    model = spec.build(TINY).eval()
+    images = torch.rand(1, 3, height, width)
+    with torch.no_grad():
+        out = spec.translate(model, images, {"direction": "AtoB"}, CTX)
+        with spec.prepare_tiling(model, images, {"direction": "AtoB"}, CTX):
+            pass
+    assert out.shape == images.shape
+
+
 def test_missing_direction_is_a_clear_error(spec):
     model = spec.build({**TINY, "directions": ["AtoB"]}).eval()
     with pytest.raises(TranslatorError, match="only translates AtoB, not BtoA.*pair_with"):
