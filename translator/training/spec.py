@@ -31,7 +31,9 @@ class DataKind(str, enum.Enum):
 
 
 class Trainer(Protocol):
-    """One plugin's training state and step; built by `TrainingSpec.make_trainer(ctx)`.
+    """One plugin's training state and step; built by `TrainingSpec.make_trainer(ctx)`, where
+    `ctx` is the engine's `translator.training.context.TrainContext` (device, autocast, options,
+    shared GAN loss, optimizers, image pools, distributed wrapping, the model to fine-tune).
 
     Every tensor the engine hands over is (B, 3, H, W) float in [0, 1] on `ctx.device`.
     """
@@ -69,8 +71,13 @@ class TrainingSpec:
     make_trainer: builds the trainer from the engine's context (a `TrainContext`).
     options: plugin options, shown by `translator-train --plugin NAME --help` (loss weights,
         architecture size...), reusing the parameter types of `translator.params`.
-    gan_loss: the paper's adversarial loss, default of the shared `--gan-loss` option.
+    gan_loss: the paper's adversarial loss, default of the shared `--gan-loss` option
+        ("vanilla", "non-saturating", "lsgan", "wgan-gp" or "hinge").
     lr, betas, batch_size, size, steps: the paper's defaults of the shared options.
+    d_steps: discriminator updates per generator update (`--d-steps`).
+    optimizer: "adam" or "rmsprop" (`--optimizer`).
+    decay_fraction: the last fraction of the steps over which the learning rate decays linearly
+        to zero (`--decay-steps`); 0.5 is the reference "n_epochs = n_epochs_decay".
     """
 
     data: DataKind
@@ -82,3 +89,6 @@ class TrainingSpec:
     batch_size: int = 1
     size: int = 256
     steps: int = 10_000
+    d_steps: int = 1
+    optimizer: str = "adam"
+    decay_fraction: float = 0.5

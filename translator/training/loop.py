@@ -1,0 +1,486 @@
+"""The training loop every plugin shares: data, device, precision, schedule, checkpoints,
+resume, samples, logs and export to the model store. The plugin's `Trainer` does one step."""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import os
+import random
+import signal
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from translator.errors import CheckpointError, DeviceError, TranslatorError
+from translator.training.checkpoint import (
+    CHECKPOINT_NAME,
+    load_checkpoint,
+    remove_stale_temps,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from translator.training.config import TrainConfig
+from translator.training.context import TrainContext
+from translator.training.data import (
+    Augment,
+    EpochSampler,
+    ImageDataset,
+    collate,
+    first_readable,
+    make_sources,
+)
+from translator.training.losses import GANLoss
+from translator.training.schedule import LinearDecay
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor
+
+    from translator.spec import TranslatorSpec
+    from translator.store import ModelEntry, ModelStore
+    from translator.training.spec import Trainer
+
+log = logging.getLogger(__name__)
+
+SAMPLE_COUNT = 4
+"""Images per row of the sample grids (the first readable ones of each folder)."""
+
+
+@dataclass
+class RunResult:
+    """What a finished (or interrupted) run produced.
+
+    run_dir: the run folder. step: generator steps done. finished: all steps done (else stopped
+    by Ctrl+C). model: the exported model (rank 0, finished runs), else None. losses: the last ones.
+    """
+
+    run_dir: Path
+    step: int
+    finished: bool
+    model: ModelEntry | None = None
+    losses: dict[str, float] = field(default_factory=dict)
+    time_s: float = 0.0
+    skipped: int = 0
+
+
+# -- devices ---------------------------------------------------------------------------------
+
+def pick_device(name: str, local_rank: int = 0) -> torch.device:
+    """"auto": the local CUDA device if any, else the CPU; "cuda" / "cuda:N" / "cpu" as named.
+
+    Raises `DeviceError` when CUDA is asked for but missing.
+    """
+    import torch
+
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise DeviceError("--device cuda: no CUDA device is available (use --device cpu)")
+        index = int(name.split(":", 1)[1]) if ":" in name else local_rank
+        if index >= torch.cuda.device_count():
+            raise DeviceError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s)")
+        torch.cuda.set_device(index)
+        return torch.device("cuda", index)
+    return torch.device("cpu")
+
+
+def pick_amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """Autocast dtype: "auto" is bf16 on CUDA devices that support it, fp16 on older ones,
+    none (fp32) on the CPU. Raises `DeviceError` for fp16/bf16 on the CPU."""
+    import torch
+
+    if precision == "fp32" or (precision == "auto" and device.type != "cuda"):
+        return None
+    if device.type != "cuda":
+        raise DeviceError(f"--precision {precision} needs a CUDA device; use fp32 on the CPU")
+    if precision == "fp16" or (precision == "auto" and not torch.cuda.is_bf16_supported()):
+        return torch.float16
+    return torch.bfloat16
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a `torchrun` job (rank 0 of 1 without one)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @classmethod
+    def from_env(cls) -> Distributed:
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        return cls(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")))
+
+    def init(self, device: torch.device) -> None:
+        import torch.distributed as dist
+
+        if self.world_size > 1 and not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
+                                    rank=self.rank, world_size=self.world_size)
+
+    def barrier(self) -> None:
+        import torch.distributed as dist
+
+        if self.world_size > 1 and dist.is_initialized():
+            dist.barrier()
+
+    def close(self) -> None:
+        import torch.distributed as dist
+
+        if self.world_size > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+def runs_dir(out: str | None = None) -> Path:
+    """`--out`, else `$TRANSLATOR_HOME/runs`, else the user data dir's `runs`."""
+    from translator.store import user_home
+
+    return Path(out).expanduser() if out else user_home() / "runs"
+
+
+class StopFlag:
+    """Ctrl+C (SIGINT) sets it; the loop stops after the current step. A second Ctrl+C raises."""
+
+    def __init__(self) -> None:
+        self.set = False
+        self._previous: Any = None
+
+    def __enter__(self) -> StopFlag:
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread
+            self._previous = None
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.set:
+            raise KeyboardInterrupt
+        self.set = True
+        print("\ntranslator-train: stopping after this step (Ctrl+C again to abort)", file=sys.stderr)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugin_name: str = "",
+          resume: bool = False, argv: list[str] | None = None) -> RunResult:
+    """Train `spec` as `config` says; returns what was produced.
+
+    resume: continue `config.name` from its checkpoint (the caller restored its options).
+    Raises `DataError` for unusable data, `CheckpointError` for a bad checkpoint or initial
+    model, `DeviceError`, `ParameterError`.
+    """
+    import numpy as np
+    import torch
+
+    if spec.training is None:
+        raise TranslatorError(f"{spec.name} cannot be trained (its plugin declares no TrainingSpec)")
+    training = spec.training
+    config.validate()
+    dist = Distributed.from_env()
+    device = pick_device(config.device, dist.local_rank)
+    dist.init(device)
+    try:
+        amp_dtype = pick_amp_dtype(config.precision, device)
+        run_dir = runs_dir(config.out) / config.name
+        checkpoint_path = run_dir / CHECKPOINT_NAME
+        if not resume and checkpoint_path.exists():
+            raise TranslatorError(f"run {config.name!r} already exists in {run_dir.parent}; resume it "
+                                  f"with --resume {config.name} or choose another --name")
+
+        sources = make_sources(training.data, data=config.data, data_a=config.data_a,
+                               data_b=config.data_b, direction=config.direction)
+        load_size = config.load_size or max(config.size, round(config.size * 286 / 256))
+        max_side = 2 * load_size
+        fixed = first_readable(sources, SAMPLE_COUNT, max_side=max_side)
+        sampler = EpochSampler(sources.counts(), seed=config.seed, paired=sources.paired,
+                               rank=dist.rank, world=dist.world_size)
+        per_epoch = max(1, sampler.epoch_length // config.batch_size)
+        total = config.epochs * per_epoch if config.epochs else config.steps
+        decay = config.decay_steps if config.decay_steps is not None else round(total * training.decay_fraction)
+        schedule = LinearDecay(total, min(decay, total))
+
+        random.seed(config.seed + dist.rank)
+        np.random.seed((config.seed + dist.rank) % 2**32)
+        torch.manual_seed(config.seed + dist.rank)
+
+        initial_entry, initial_model = _initial_model(spec, config, store)
+        channels_last = config.channels_last and device.type == "cuda"
+        scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
+        ctx = TrainContext(
+            device=device, amp_dtype=amp_dtype, options={**config.plugin_options, **config.shared_options(),
+                                                         "steps": total},
+            gan_loss=GANLoss(config.gan_loss), initial_model=initial_model,
+            initial_config=dict(initial_entry.card.config) if initial_entry is not None else None,
+            default_config=dict(spec.default_config), rank=dist.rank, world_size=dist.world_size,
+            channels_last=channels_last, seed=config.seed, scaler=scaler)
+        trainer = training.make_trainer(ctx)
+        optimizers = dict(trainer.optimizers())
+        augment = Augment(config.size, load_size, flip=config.flip, seed=config.seed * 31 + dist.rank)
+
+        step, elapsed, last_losses = 0, 0.0, {}
+        if resume:
+            state = load_checkpoint(checkpoint_path)
+            _restore(state, trainer, optimizers, scaler, augment)
+            step, elapsed = int(state["step"]), float(state["time_s"])
+            last_losses = dict(state.get("losses", {}))
+            if step > total:
+                raise CheckpointError(f"run {config.name!r} already did {step} steps, more than {total}")
+            set_rng_state(state["rng"])
+        consumed = step * config.batch_size
+        sampler.start(consumed // sampler.epoch_length, consumed % sampler.epoch_length)
+
+        writer = RunWriter(run_dir, enabled=dist.rank == 0)
+        writer.start(config, argv, resume=resume, step=step)
+        loader = torch.utils.data.DataLoader(
+            ImageDataset(sources, max_side=max_side), batch_size=config.batch_size, sampler=sampler,
+            collate_fn=collate, num_workers=config.workers, pin_memory=device.type == "cuda",
+            persistent_workers=config.workers > 0, drop_last=True,
+            generator=torch.Generator().manual_seed(config.seed))
+        fixed_batch = augment(fixed, device, paired=sources.paired, train=False, channels_last=channels_last)
+
+        def checkpoint() -> None:
+            if dist.rank == 0:
+                save_checkpoint(checkpoint_path, _state(step, elapsed + time.perf_counter() - started,
+                                                        last_losses, trainer, optimizers, scaler, augment,
+                                                        config))
+
+        skipped: set[str] = set()
+        started = time.perf_counter()
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, initial=step, disable=config.quiet or dist.rank != 0, unit="step",
+                   dynamic_ncols=True, desc=config.name)
+        images_per_step = config.batch_size * dist.world_size
+        finished = False
+        with StopFlag() as stop:
+            batches = iter(loader)
+            window = time.perf_counter()
+            while step < total and not stop.set:
+                raw = next(batches)
+                for path in raw.pop("_skipped"):
+                    if path not in skipped:
+                        skipped.add(path)
+                        log.warning("skipping unreadable image %s", path)
+                batch = augment(raw, device, paired=sources.paired, channels_last=channels_last)
+                lr_factor = schedule.apply(optimizers.values(), step)
+                losses = {k: float(v) for k, v in trainer.train_step(batch, step).items()}
+                step += 1
+                last_losses = losses
+                now = time.perf_counter()
+                rate = images_per_step / max(now - window, 1e-9)
+                window = now
+                bar.set_postfix({**{k: f"{v:.3g}" for k, v in losses.items()}, "img/s": f"{rate:.1f}"},
+                                refresh=False)
+                bar.update(1)
+                writer.metrics(step, now - started + elapsed, losses, lr=lr_factor * config.lr, rate=rate)
+                if dist.rank == 0 and config.sample_every and step % config.sample_every == 0:
+                    writer.samples(step, _sample_rows(trainer, fixed_batch))
+                if config.save_every and step % config.save_every == 0:
+                    checkpoint()
+            finished = step >= total
+        bar.close()
+        checkpoint()
+        elapsed += time.perf_counter() - started
+        result = RunResult(run_dir=run_dir, step=step, finished=finished, losses=last_losses,
+                           time_s=elapsed, skipped=len(skipped))
+        if dist.rank == 0:
+            if config.sample_every:
+                writer.samples(step, _sample_rows(trainer, fixed_batch))
+            if finished:
+                result.model = export_model(
+                    spec, trainer, store, plugin_name=plugin_name or spec.name, config=config,
+                    run_dir=run_dir, sources=sources, step=step, time_s=elapsed, device=device,
+                    losses=last_losses, initial=initial_entry)
+        writer.close()
+        dist.barrier()
+        return result
+    finally:
+        dist.close()
+
+
+def _initial_model(spec: TranslatorSpec, config: TrainConfig, store: ModelStore
+                   ) -> tuple[ModelEntry | None, Any]:
+    """--from: "scratch" -> (None, None); "bundled" -> the translator's default model (scratch
+    when it has none); else the named model of the store."""
+    if config.init == "scratch":
+        return None, None
+    if config.init in ("", "bundled"):
+        entry = store.default(spec.name)
+        if entry is None or not entry.bundled:
+            if config.init == "bundled":
+                raise CheckpointError(f"{spec.name} has no bundled model to fine-tune; use --from scratch")
+            return None, None
+    else:
+        entry = store.get(config.init, spec.name)
+    return entry, store.load(entry).train()
+
+
+def _state(step: int, time_s: float, losses: Mapping[str, float], trainer: Trainer,
+           optimizers: Mapping[str, torch.optim.Optimizer], scaler: Any, augment: Augment,
+           config: TrainConfig) -> dict[str, Any]:
+    return {
+        "step": step,
+        "time_s": time_s,
+        "losses": dict(losses),
+        "networks": {k: TrainContext.unwrap(m).state_dict() for k, m in trainer.networks().items()},
+        "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+        "scaler": scaler.state_dict() if scaler is not None else {},
+        "trainer": trainer.state_dict(),
+        "augment": augment.state_dict(),
+        "rng": rng_state(),
+        "options": json.dumps(config.to_dict()),
+    }
+
+
+def _restore(state: Mapping[str, Any], trainer: Trainer, optimizers: Mapping[str, Any], scaler: Any,
+             augment: Augment) -> None:
+    networks = trainer.networks()
+    missing = (set(networks) ^ set(state["networks"])) | (set(optimizers) ^ set(state["optimizers"]))
+    if missing:
+        raise CheckpointError(f"the checkpoint does not match this trainer ({', '.join(sorted(missing))})")
+    try:
+        for name, module in networks.items():
+            TrainContext.unwrap(module).load_state_dict(state["networks"][name], strict=True)
+        for name, optimizer in optimizers.items():
+            optimizer.load_state_dict(state["optimizers"][name])
+    except (RuntimeError, ValueError, KeyError) as exc:
+        raise CheckpointError(f"the checkpoint does not fit the networks: {exc}") from exc
+    if scaler is not None and state.get("scaler"):
+        scaler.load_state_dict(state["scaler"])
+    trainer.load_state_dict(state["trainer"])
+    augment.load_state_dict(state["augment"])
+
+
+def _sample_rows(trainer: Trainer, batch: Mapping[str, Tensor]) -> list[Tensor]:
+    import torch
+
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        return [row.detach().float().clamp(0, 1).cpu() for row in trainer.samples(batch)]
+
+
+# -- outputs ---------------------------------------------------------------------------------
+
+class RunWriter:
+    """The files of a run folder: options.json, metrics.csv, samples/, TensorBoard (if present).
+    Only rank 0 writes (`enabled`)."""
+
+    def __init__(self, run_dir: Path, *, enabled: bool = True) -> None:
+        self.run_dir = run_dir
+        self.enabled = enabled
+        self._csv: Any = None
+        self._columns: list[str] | None = None
+        self._tb: Any = None
+
+    def start(self, config: TrainConfig, argv: list[str] | None, *, resume: bool, step: int) -> None:
+        if not self.enabled:
+            return
+        (self.run_dir / "samples").mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(self.run_dir)
+        record = {"command": ["translator-train", *(argv or [])], "options": config.to_dict()}
+        options = self.run_dir / "options.json"
+        if resume and options.exists():
+            record = json.loads(options.read_text(encoding="utf-8"))
+            record.setdefault("resumed", []).append({"step": step, "command": ["translator-train", *(argv or [])]})
+        options.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        path = self.run_dir / "metrics.csv"
+        if resume and path.exists():
+            _truncate_metrics(path, step)
+            with path.open(encoding="utf-8", newline="") as fh:
+                self._columns = next(csv.reader(fh), None)
+        elif path.exists():
+            path.unlink()
+        self._csv = path.open("a", encoding="utf-8", newline="")
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            self._tb = None
+        else:
+            self._tb = SummaryWriter(str(self.run_dir / "tensorboard"), purge_step=step or None)
+
+    def metrics(self, step: int, time_s: float, losses: Mapping[str, float], *, lr: float, rate: float) -> None:
+        if not self.enabled or self._csv is None:
+            return
+        row = {"step": step, "time_s": f"{time_s:.3f}", "lr": f"{lr:.6g}", "images_per_s": f"{rate:.3f}",
+               **{k: f"{v:.6g}" for k, v in losses.items()}}
+        writer = csv.writer(self._csv)
+        if self._columns is None:
+            self._columns = list(row)
+            writer.writerow(self._columns)
+        writer.writerow([row.get(c, "") for c in self._columns])
+        self._csv.flush()
+        if self._tb is not None:
+            for key, value in losses.items():
+                self._tb.add_scalar(f"loss/{key}", value, step)
+            self._tb.add_scalar("lr", lr, step)
+
+    def samples(self, step: int, rows: list[Tensor]) -> Path | None:
+        """Write rows (each (B, 3, H, W) in [0, 1]) as one PNG grid, a row per tensor."""
+        if not self.enabled or not rows:
+            return None
+        import cv2
+        import numpy as np
+        import torch
+
+        grid = torch.cat([torch.cat(list(row), dim=-1) for row in rows], dim=-2)  # (3, rows*H, B*W)
+        array = (grid.permute(1, 2, 0).numpy() * 255.0 + 0.5).clip(0, 255).astype(np.uint8)
+        path = self.run_dir / "samples" / f"step_{step:07d}.png"
+        if not cv2.imwrite(str(path), cv2.cvtColor(array, cv2.COLOR_RGB2BGR)):
+            log.warning("could not write %s", path)
+        if self._tb is not None:
+            self._tb.add_image("samples", grid, step)
+        return path
+
+    def close(self) -> None:
+        if self._csv is not None:
+            self._csv.close()
+        if self._tb is not None:
+            self._tb.close()
+
+
+def _truncate_metrics(path: Path, step: int) -> None:
+    """Drop rows after `step` (written after the checkpoint a run resumes from)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        return
+    kept = [rows[0]] + [r for r in rows[1:] if r and r[0].isdigit() and int(r[0]) <= step]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(kept)
+
+
+def export_model(spec: TranslatorSpec, trainer: Trainer, store: ModelStore, *, plugin_name: str,
+                 config: TrainConfig, run_dir: Path, sources: Any, step: int, time_s: float,
+                 device: torch.device, losses: Mapping[str, float], initial: ModelEntry | None) -> ModelEntry:
+    """Save the trainer's inference network to the store (fp16 safetensors + model card named
+    after the run, replacing an earlier export of the same run)."""
+    from translator.store import ModelCard
+
+    module, model_config = trainer.export()
+    origin = f"fine-tuned from {initial.name}" if initial is not None else "trained from scratch"
+    card = ModelCard(
+        name=config.name, plugin=plugin_name, translator=spec.name, config=dict(model_config),
+        source={"kind": "trained", "run": str(run_dir), "from": initial.name if initial else "scratch"},
+        title=f"{spec.title}: {config.name}",
+        description=f"{spec.title} {origin} for {step} steps on {_data_words(sources)}.",
+        training={"data": sources.describe(), "steps": step, "time_s": round(time_s, 1),
+                  "device": str(device), "losses": {k: v for k, v in losses.items() if math.isfinite(v)},
+                  "batch_size": config.batch_size, "size": config.size, "gan_loss": config.gan_loss},
+    )
+    state = {k: v.detach().cpu() for k, v in TrainContext.unwrap(module).state_dict().items()}
+    return store.save(card, state, half=True, overwrite=True)
+
+
+def _data_words(sources: Any) -> str:
+    return ", ".join(f"{key} {info['folder']} ({info['images']} images)"
+                     for key, info in sources.describe().items())
