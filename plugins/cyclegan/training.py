@@ -48,7 +48,7 @@ class CycleGANTrainer:
     model lacks starts fresh); discriminators always start fresh.
     """
 
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: api.TrainContext) -> None:
         from translator_plugins.cyclegan import networks
 
         self.ctx = ctx

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import torch
+from translator_plugins.cyclegan.training import CycleGANTrainer
 
 from translator.training.cli import main
-from translator_plugins.cyclegan.training import CycleGANTrainer
 
 trainers: list[CycleGANTrainer] = []
 original_init = CycleGANTrainer.__init__

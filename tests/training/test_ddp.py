@@ -22,7 +22,7 @@ def test_two_process_ddp_keeps_the_ranks_in_sync_and_only_rank_0_writes(tmp_path
             "--sample-every", "3", "--save-every", "1"]
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", str(WORKER),
-         *args], env=env, capture_output=True, text=True, timeout=300)
+         *args], env=env, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     ranks = [json.loads((out / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert all(r["code"] == 0 and r["world"] == 2 for r in ranks)

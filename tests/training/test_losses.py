@@ -48,7 +48,7 @@ def test_gradient_penalty_of_a_linear_critic(norm, expected):
     # D(x) = <w, x> has gradient w everywhere: the penalty is 10 * (|w| - 1)^2.
     w = torch.randn(3, 4, 4)
     w = w / w.norm() * norm
-    critic = lambda x: (x * w).flatten(1).sum(1)  # noqa: E731
+    critic = lambda x: (x * w).flatten(1).sum(1)
     real, fake = torch.rand(5, 3, 4, 4), torch.rand(5, 3, 4, 4)
     penalty = GANLoss("wgan-gp").penalty(critic, real, fake)
     assert math.isclose(float(penalty), expected, abs_tol=1e-4)

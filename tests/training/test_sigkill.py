@@ -42,7 +42,8 @@ def test_sigkill_during_save_heavy_training_leaves_a_loadable_checkpoint(tmp_pat
         try:
             # let it write a few checkpoints, then kill it at an arbitrary moment (most of the
             # time of a step goes into writing the checkpoint)
-            _wait_for(lambda: checkpoint.exists() and load_checkpoint(checkpoint)["step"] > last_step + 2, proc)
+            _wait_for(lambda done=last_step: checkpoint.exists() and load_checkpoint(checkpoint)["step"] > done + 2,
+                      proc)
             time.sleep(0.037 * (round_ + 1))
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)

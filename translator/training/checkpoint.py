@@ -11,12 +11,9 @@ import os
 import random
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from translator.errors import CheckpointError
-
-if TYPE_CHECKING:
-    pass
 
 FORMAT = 1
 CHECKPOINT_NAME = "last.pt"
@@ -82,7 +79,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: no checkpoint to resume from")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises many types for damaged files
+    except Exception as exc:
         raise CheckpointError(f"{path}: unreadable training checkpoint ({type(exc).__name__}: {exc})") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a Translator training checkpoint (format {FORMAT})")

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 MAX_PIXELS = 64_000_000
 """Images larger than this are refused (decompression bombs), counted as unreadable."""
+UNREADABLE = (TranslatorError, OSError, ValueError)
+"""What reading a damaged image may raise; such files are skipped and counted."""
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
@@ -255,7 +257,7 @@ class ImageDataset:
                 j = (i + attempt) % n
                 try:
                     images = {k: self._load(self.sources.items[k][j]) for k in keys}
-                except TranslatorError:
+                except UNREADABLE:
                     out["_skipped"].append(str(self.sources.items[keys[0]][j].path))
                     continue
                 out.update(images)
@@ -267,7 +269,7 @@ class ImageDataset:
                 try:
                     out[key] = self._load(item)
                     break
-                except TranslatorError:
+                except UNREADABLE:
                     out["_skipped"].append(str(item.path))
             else:
                 raise DataError(f"no readable image left in {self.sources.folders[key]}")
@@ -298,7 +300,7 @@ def first_readable(sources: Sources, count: int, *, max_side: int | None) -> dic
         for i in range(len(sources.items[keys[0]])):
             try:
                 images = {k: dataset._load(sources.items[k][i]) for k in keys}
-            except TranslatorError:
+            except UNREADABLE:
                 continue
             for key in keys:
                 found[key].append(images[key])
@@ -309,7 +311,7 @@ def first_readable(sources: Sources, count: int, *, max_side: int | None) -> dic
             for item in items:
                 try:
                     found[key].append(dataset._load(item))
-                except TranslatorError:
+                except UNREADABLE:
                     continue
                 if len(found[key]) >= count:
                     break

@@ -154,7 +154,7 @@ class StopFlag:
         self.set = False
         self._previous: Any = None
 
-    def __enter__(self) -> StopFlag:
+    def __enter__(self) -> StopFlag:  # noqa: PYI034 - final class
         try:
             self._previous = signal.signal(signal.SIGINT, self._handle)
         except ValueError:  # not the main thread
@@ -274,7 +274,7 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
                         log.warning("skipping unreadable image %s", path)
                 batch = augment(raw, device, paired=sources.paired, channels_last=channels_last)
                 lr_factor = schedule.apply(optimizers.values(), step)
-                losses = {k: float(v) for k, v in trainer.train_step(batch, step).items()}
+                losses = {k: _number(v) for k, v in trainer.train_step(batch, step).items()}
                 step += 1
                 last_losses = losses
                 now = time.perf_counter()
@@ -360,6 +360,10 @@ def _restore(state: Mapping[str, Any], trainer: Trainer, optimizers: Mapping[str
         scaler.load_state_dict(state["scaler"])
     trainer.load_state_dict(state["trainer"])
     augment.load_state_dict(state["augment"])
+
+
+def _number(value: Any) -> float:
+    return float(value.detach()) if hasattr(value, "detach") else float(value)
 
 
 def _sample_rows(trainer: Trainer, batch: Mapping[str, Tensor]) -> list[Tensor]:
