@@ -127,3 +127,29 @@ def test_a_plugin_without_training_is_refused(capsys, registry):
     registry.register(Untrainable(), "plain")
     assert main(["--plugin", "plain", "--data", "x"], registry=registry) == 2
     assert "plain cannot be trained; trainable: tiny-paired, tiny-single" in capsys.readouterr().err
+
+
+def test_decoding_workers_give_the_same_batches_as_the_main_process(tmp_path, registry, image_writer):
+    image_writer(tmp_path / "imgs", 3, seed=5)
+    batches = []
+    for workers in ("0", "1"):
+        SEEN.clear()
+        args = [*COMMON, "--plugin", "tiny-single", "--data", str(tmp_path / "imgs"), "--steps", "4",
+                "--batch-size", "2", "--out", str(tmp_path / "runs"), "--name", f"w{workers}"]
+        args[args.index("--workers") + 1] = workers
+        assert main(args, registry=registry) == 0
+        batches.append([s["batch"]["image"] for s in SEEN])
+    assert all(torch.equal(x, y) for x, y in zip(*batches, strict=True))
+
+
+def test_size_must_suit_the_translator_and_precision_the_device(tmp_path, registry, image_writer, capsys):
+    from translator.errors import DeviceError
+    from translator.training.loop import pick_amp_dtype
+
+    image_writer(tmp_path / "imgs", 1)
+    assert main(["--plugin", "cyclegan", "--data-a", str(tmp_path / "imgs"), "--data-b", str(tmp_path / "imgs"),
+                 "--size", "18", *COMMON]) == 2
+    assert "--size 18 must be a multiple of 4" in capsys.readouterr().err
+    assert pick_amp_dtype("auto", torch.device("cpu")) is None
+    with pytest.raises(DeviceError, match="needs a CUDA device"):
+        pick_amp_dtype("bf16", torch.device("cpu"))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from translator.errors import CheckpointError, DeviceError, TranslatorError
+from translator.errors import CheckpointError, DeviceError, ParameterError, TranslatorError
 from translator.training.checkpoint import (
     CHECKPOINT_NAME,
     load_checkpoint,
@@ -187,6 +187,8 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
         raise TranslatorError(f"{spec.name} cannot be trained (its plugin declares no TrainingSpec)")
     training = spec.training
     config.validate()
+    if config.size % spec.size_multiple:
+        raise ParameterError(f"--size {config.size} must be a multiple of {spec.size_multiple} for {spec.name}")
     dist = Distributed.from_env()
     device = pick_device(config.device, dist.local_rank)
     dist.init(device)
@@ -237,8 +239,10 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
             if step > total:
                 raise CheckpointError(f"run {config.name!r} already did {step} steps, more than {total}")
             set_rng_state(state["rng"])
-        consumed = step * config.batch_size
-        sampler.start(consumed // sampler.epoch_length, consumed % sampler.epoch_length)
+            position = state["sampler"]
+            sampler.start(int(position["epoch"]), int(position["offset"]))
+        else:
+            sampler.start(0, 0)
 
         writer = RunWriter(run_dir, enabled=dist.rank == 0)
         writer.start(config, argv, resume=resume, step=step)
@@ -251,9 +255,13 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
 
         def checkpoint() -> None:
             if dist.rank == 0:
-                save_checkpoint(checkpoint_path, _state(step, elapsed + time.perf_counter() - started,
-                                                        last_losses, trainer, optimizers, scaler, augment,
-                                                        config))
+                consumed = step * config.batch_size  # per rank
+                position = {"epoch": consumed // sampler.epoch_length, "offset": consumed % sampler.epoch_length,
+                            "seed": config.seed}
+                save_checkpoint(checkpoint_path, {
+                    **_state(step, elapsed + time.perf_counter() - started, last_losses, trainer, optimizers,
+                             scaler, augment, config),
+                    "sampler": position, "schedule": schedule.state_dict()})
 
         skipped: set[str] = set()
         started = time.perf_counter()
