@@ -78,3 +78,31 @@ def test_wgan_gp_with_several_d_steps_runs(tmp_path, unpaired, tiny_cyclegan):
                  "--sample-every", "0", "--lambda-identity", "0"]) == 0
     rows = _rows(tmp_path / "runs" / "wgan" / "metrics.csv")
     assert len(rows) == 2 and "idt_A" not in rows[0]
+
+
+def test_mixed_precision_path_runs_with_autocast_and_a_grad_scaler():
+    # CUDA is not needed to exercise the code path: CPU autocast (bfloat16) and a CPU GradScaler.
+    from translator.plugins import load_registry
+    from translator.training.context import TrainContext
+    from translator.training.losses import GANLoss
+    from translator_plugins.cyclegan.training import OPTIONS, CycleGANTrainer
+
+    options = {p.name: p.default_value for p in OPTIONS}
+    options.update(ngf=4, ndf=4, n_blocks=1, n_layers_d=2, pool_size=2, lr=2e-4, betas=(0.5, 0.999),
+                   optimizer="adam", d_steps=2)
+    spec = load_registry().translator("cyclegan")
+    ctx = TrainContext(device=torch.device("cpu"), options=options, gan_loss=GANLoss("wgan-gp"),
+                       amp_dtype=torch.bfloat16, scaler=torch.amp.GradScaler("cpu", init_scale=8.0),
+                       default_config=dict(spec.default_config))
+    trainer = CycleGANTrainer(ctx)
+    before = [p.detach().clone() for p in trainer.G_AB.parameters()]
+    batch = {"A": torch.rand(2, 3, 32, 32), "B": torch.rand(2, 3, 32, 32)}
+    for step in range(2):
+        losses = trainer.train_step(batch, step)
+        assert all(torch.isfinite(torch.tensor(v)) for v in losses.values()), losses
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.G_AB.parameters(), strict=True))
+    assert all(p.dtype == torch.float32 for p in trainer.G_AB.parameters())  # weights stay float32
+    rows = trainer.samples(batch)
+    assert len(rows) == 6 and all(r.dtype == torch.float32 and r.shape == (2, 3, 32, 32) for r in rows)
+    pool = trainer.state_dict()["pool_A"]["images"]
+    assert pool.shape[0] == 2

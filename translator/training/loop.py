@@ -125,6 +125,17 @@ class Distributed:
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo",
                                     rank=self.rank, world_size=self.world_size)
 
+    def any(self, flag: bool, device: torch.device) -> bool:
+        """True when `flag` is set in any process (so that all stop at the same step)."""
+        if self.world_size == 1:
+            return flag
+        import torch
+        import torch.distributed as dist
+
+        value = torch.tensor([float(flag)], device=device)
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value.item())
+
     def barrier(self) -> None:
         import torch.distributed as dist
 
@@ -274,7 +285,7 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
         with StopFlag() as stop:
             batches = iter(loader)
             window = time.perf_counter()
-            while step < total and not stop.set:
+            while step < total and not dist.any(stop.set, device):
                 raw = next(batches)
                 for path in raw.pop("_skipped"):
                     if path not in skipped:
