@@ -82,10 +82,11 @@ def test_wgan_gp_with_several_d_steps_runs(tmp_path, unpaired, tiny_cyclegan):
 
 def test_mixed_precision_path_runs_with_autocast_and_a_grad_scaler():
     # CUDA is not needed to exercise the code path: CPU autocast (bfloat16) and a CPU GradScaler.
+    from translator_plugins.cyclegan.training import OPTIONS, CycleGANTrainer
+
     from translator.plugins import load_registry
     from translator.training.context import TrainContext
     from translator.training.losses import GANLoss
-    from translator_plugins.cyclegan.training import OPTIONS, CycleGANTrainer
 
     options = {p.name: p.default_value for p in OPTIONS}
     options.update(ngf=4, ndf=4, n_blocks=1, n_layers_d=2, pool_size=2, lr=2e-4, betas=(0.5, 0.999),
