@@ -153,3 +153,12 @@ def test_size_must_suit_the_translator_and_precision_the_device(tmp_path, regist
     assert pick_amp_dtype("auto", torch.device("cpu")) is None
     with pytest.raises(DeviceError, match="needs a CUDA device"):
         pick_amp_dtype("bf16", torch.device("cpu"))
+
+
+def test_unreadable_files_are_skipped_counted_and_reported(tmp_path, registry, image_writer, capsys):
+    image_writer(tmp_path / "imgs", 3, seed=6)
+    (tmp_path / "imgs" / "zz_broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    assert main(["--plugin", "tiny-single", "--data", str(tmp_path / "imgs"), "--steps", "2", "--batch-size", "2",
+                 "--out", str(tmp_path / "runs"), "--name", "skip", *COMMON], registry=registry) == 0
+    assert "skipped 1 unreadable image file(s)" in capsys.readouterr().err
+    assert all(s["batch"]["image"].shape == (2, 3, 16, 16) for s in SEEN)  # batches stay full

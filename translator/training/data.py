@@ -291,8 +291,8 @@ def collate(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def first_readable(sources: Sources, count: int, *, max_side: int | None) -> dict[str, list[Tensor]]:
-    """Up to `count` decoded images per key, in file order (the fixed sample set); raises
-    `DataError` when a source holds no readable image at all."""
+    """Up to `count` decoded images per key, in file order, as many for every key (the fixed
+    sample set); raises `DataError` when a source holds no readable image at all."""
     dataset = ImageDataset(sources, max_side=max_side)
     found: dict[str, list[Tensor]] = {k: [] for k in sources.items}
     if sources.paired:
@@ -319,7 +319,8 @@ def first_readable(sources: Sources, count: int, *, max_side: int | None) -> dic
         if not images:
             raise DataError(f"{sources.folders[key]}: none of its {len(sources.items[key])} image files "
                             "could be read")
-    return found
+    shortest = min(len(images) for images in found.values())
+    return {key: images[:shortest] for key, images in found.items()}
 
 
 # -- augmentation ----------------------------------------------------------------------------

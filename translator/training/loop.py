@@ -314,8 +314,8 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
         result = RunResult(run_dir=run_dir, step=step, finished=finished, losses=last_losses,
                            time_s=elapsed, skipped=len(skipped))
         if dist.rank == 0:
-            if config.sample_every:
-                writer.samples(step, _sample_rows(trainer, fixed_batch))
+            if config.sample_every and step % config.sample_every:
+                writer.samples(step, _sample_rows(trainer, fixed_batch))  # the last state too
             if finished:
                 result.model = export_model(
                     spec, trainer, store, plugin_name=plugin_name or spec.name, config=config,
