@@ -162,3 +162,17 @@ def test_unreadable_files_are_skipped_counted_and_reported(tmp_path, registry, i
                  "--out", str(tmp_path / "runs"), "--name", "skip", *COMMON], registry=registry) == 0
     assert "skipped 1 unreadable image file(s)" in capsys.readouterr().err
     assert all(s["batch"]["image"].shape == (2, 3, 16, 16) for s in SEEN)  # batches stay full
+
+
+def test_runs_default_to_translator_home_and_bad_checkpoints_are_refused(tmp_path, registry, image_writer,
+                                                                           translator_home, capsys):
+    image_writer(tmp_path / "imgs", 2)
+    args = ["--plugin", "tiny-single", "--data", str(tmp_path / "imgs"), "--steps", "1", "--name", "home", *COMMON]
+    assert main(args, registry=registry) == 0
+    checkpoint = translator_home / "runs" / "home" / "last.pt"
+    assert checkpoint.is_file()
+    checkpoint.write_bytes(checkpoint.read_bytes()[:100])  # truncated by a broken disk, say
+    assert main(["--resume", "home", "--steps", "2"], registry=registry) == 2
+    assert "last.pt: unreadable training checkpoint" in capsys.readouterr().err
+    assert main([*args[:-len(COMMON)], "--name", "b", "--from", "bundled", *COMMON], registry=registry) == 2
+    assert "no bundled model to fine-tune" in capsys.readouterr().err
