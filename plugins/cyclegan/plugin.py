@@ -77,7 +77,10 @@ def _pad_small(images: Tensor) -> Tensor:
 
 
 def _training_spec() -> api.TrainingSpec | None:
-    """The TrainingSpec of `translator_plugins.cyclegan.training` (written separately), if present."""
+    """`training.training_spec()` when the package has its training module, else None.
+
+    That module must not import torch at import time: it is imported when plugins load.
+    """
     try:
         training = importlib.import_module("translator_plugins.cyclegan.training")
     except ModuleNotFoundError as exc:

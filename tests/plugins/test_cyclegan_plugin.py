@@ -30,6 +30,12 @@ def test_spec_declares_a_tileable_two_way_translator(spec):
     assert dict(spec.default_config) == networks.CycleGANConfig().to_dict()
 
 
+def test_spec_carries_the_training_spec_of_the_training_module(spec):
+    training = pytest.importorskip("translator_plugins.cyclegan.training")
+    assert spec.training == training.training_spec()
+    assert spec.describe()["trainable"] is True
+
+
 def test_default_config_builds_both_generators_of_the_paper(spec):
     with torch.device("meta"):
         model = spec.build(dict(spec.default_config))
