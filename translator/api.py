@@ -41,6 +41,7 @@ from translator.params import (
     Text,
 )
 from translator.spec import RunContext, TaskKind, TranslatorSpec
+from translator.training.context import TrainContext
 from translator.training.spec import DataKind, Trainer, TrainingSpec
 
 hookimpl = pluggy.HookimplMarker("translator")
@@ -53,6 +54,6 @@ __all__ = [
     "TranslatorSpec", "TaskKind", "RunContext",
     "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "ColorPoint", "ColorPoints",
     "CheckpointFile", "CheckpointClaim", "ImportContext", "restricted_unpickle", "flatten_tensors",
-    "TrainingSpec", "DataKind", "Trainer",
+    "TrainingSpec", "DataKind", "Trainer", "TrainContext",
     "TranslatorError", "CheckpointError", "ParameterError", "DataError", "Cancelled",
 ]
