@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from translator.device import resolve_device
 from translator.errors import CheckpointError, DeviceError, ParameterError, TranslatorError
 from translator.training.checkpoint import (
     CHECKPOINT_NAME,
@@ -72,23 +73,16 @@ class RunResult:
 # -- devices ---------------------------------------------------------------------------------
 
 def pick_device(name: str, local_rank: int = 0) -> torch.device:
-    """"auto": the local CUDA device if any, else the CPU; "cuda" / "cuda:N" / "cpu" as named.
+    """The device `--device` names (see `translator.device.resolve_device`), made current.
 
     Raises `DeviceError` when CUDA is asked for but missing.
     """
     import torch
 
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise DeviceError("--device cuda: no CUDA device is available (use --device cpu)")
-        index = int(name.split(":", 1)[1]) if ":" in name else local_rank
-        if index >= torch.cuda.device_count():
-            raise DeviceError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s)")
-        torch.cuda.set_device(index)
-        return torch.device("cuda", index)
-    return torch.device("cpu")
+    device = resolve_device(name, local_rank=local_rank)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    return device
 
 
 def pick_amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:

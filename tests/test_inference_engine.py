@@ -1,0 +1,257 @@
+"""The inference engine with tiny translators: padding, tiling, alpha, progress, cancel, errors,
+out-of-memory retries, half-precision fallback, generators and gradients."""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from translator import api
+from translator.engine import Engine
+from translator.errors import Cancelled, DeviceError, PluginError, TranslatorError
+from translator.testing import make_image
+
+
+class LocalNet(nn.Module):
+    """Two 5x5 convolutions (receptive radius 4) then a sigmoid: every output pixel depends on a
+    9x9 neighbourhood, so tiles with 8 px of usable context must reproduce the whole image."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 5, padding=2, padding_mode="reflect"), nn.Tanh(),
+                                  nn.Conv2d(8, 3, 5, padding=2, padding_mode="reflect"), nn.Sigmoid())
+
+    def forward(self, x):
+        return self.body(x)
+
+
+def _translate(model, images, params, ctx):
+    return model(images.to(ctx.dtype))
+
+
+def _spec(**overrides) -> api.TranslatorSpec:
+    fields = dict(name="local", title="Local", description="test", task=api.TaskKind.IMAGE_TO_IMAGE,
+                  build=lambda config: LocalNet(), translate=_translate, default_config={},
+                  tileable=True, tile_overlap=16)
+    fields.update(overrides)
+    return api.TranslatorSpec(**fields)
+
+
+def test_tiled_equals_whole_for_a_local_network():
+    image = make_image(203, 157, pattern="noise")
+    model = LocalNet()
+    whole = Engine("cpu", "fp32").run(_spec(), model, image)
+    tiled = Engine("cpu", "fp32", tile_pixels=64 * 64).run(_spec(), model, image)
+    assert tiled.rgb.shape == (157, 203, 3)
+    assert np.abs(tiled.rgb - whole.rgb).max() < 1e-5
+
+
+def test_padding_to_the_size_multiple_and_crop_back():
+    seen = []
+
+    def translate(model, images, params, ctx):
+        seen.append(tuple(images.shape[-2:]))
+        return images
+
+    image = make_image(33, 18)
+    result = Engine("cpu", "fp32").run(_spec(translate=translate, size_multiple=16), LocalNet(), image)
+    assert seen == [(32, 48)]
+    np.testing.assert_array_equal(result.rgb, image.rgb)
+
+
+def test_tiny_images_pad_by_replication():
+    result = Engine("cpu", "fp32").run(_spec(size_multiple=8), LocalNet(), make_image(1, 1))
+    assert result.rgb.shape == (1, 1, 3)
+
+
+def test_alpha_and_source_are_kept():
+    image = make_image(20, 10, alpha=True)
+    result = Engine("cpu", "fp32").run(_spec(), LocalNet(), image)
+    np.testing.assert_array_equal(result.alpha, image.alpha)
+
+
+def test_progress_is_monotone_and_ends_at_one():
+    fractions = []
+    Engine("cpu", "fp32", tile_pixels=64 * 64).run(_spec(), LocalNet(), make_image(150, 150),
+                                                   progress=lambda f, m: fractions.append(f))
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) > 4
+
+
+def test_cancel_between_tiles():
+    cancel = threading.Event()
+    calls = []
+
+    def translate(model, images, params, ctx):
+        calls.append(1)
+        cancel.set()
+        return model(images)
+
+    with pytest.raises(Cancelled):
+        Engine("cpu", "fp32", tile_pixels=64 * 64).run(_spec(translate=translate), LocalNet(),
+                                                       make_image(150, 150), cancel=cancel)
+    assert len(calls) == 1
+
+
+def test_prepare_tiling_wraps_every_tile_with_a_preview():
+    events = []
+
+    @contextlib.contextmanager
+    def prepare(model, preview, params, ctx):
+        events.append(("enter", tuple(preview.shape)))
+        yield
+        events.append(("exit",))
+
+    def translate(model, images, params, ctx):
+        events.append("tile")
+        return images
+
+    Engine("cpu", "fp32", tile_pixels=64 * 64).run(
+        _spec(translate=translate, prepare_tiling=prepare, size_multiple=4), LocalNet(), make_image(300, 200))
+    assert events[0][0] == "enter" and events[-1] == ("exit",)
+    _, (batch, channels, height, width) = events[0]
+    assert (batch, channels) == (1, 3) and height * width <= 64 * 64 and height % 4 == 0
+    assert events.count("tile") > 1
+
+
+def test_params_are_validated_and_completed():
+    received = {}
+
+    def translate(model, images, params, ctx):
+        received.update(params)
+        return images
+
+    spec = _spec(translate=translate, params=(api.Float(name="amount", default=0.5, minimum=0, maximum=1),))
+    Engine("cpu", "fp32").run(spec, LocalNet(), make_image(8, 8))
+    assert received == {"amount": 0.5}
+    with pytest.raises(api.ParameterError, match="amount"):
+        Engine("cpu", "fp32").run(spec, LocalNet(), make_image(8, 8), {"amount": 3})
+
+
+def test_a_failing_translator_is_a_plugin_error_with_its_cause():
+    def translate(model, images, params, ctx):
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(PluginError, match="local failed: ZeroDivisionError: boom") as info:
+        Engine("cpu", "fp32").run(_spec(translate=translate), LocalNet(), make_image(8, 8))
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+
+
+def test_a_translator_error_passes_through():
+    def translate(model, images, params, ctx):
+        raise TranslatorError("this model has no B to A generator")
+
+    with pytest.raises(TranslatorError, match="no B to A") as info:
+        Engine("cpu", "fp32").run(_spec(translate=translate), LocalNet(), make_image(8, 8))
+    assert not isinstance(info.value, PluginError)
+
+
+@pytest.mark.parametrize("output, message", [
+    (lambda images: images[:, :1], "expected a \\(B, 3, H, W\\) tensor"),
+    (lambda images: images[..., :-1], "must keep the size"),
+    (lambda images: images * float("nan"), "NaN"),
+    (lambda images: "an image", "expected"),
+])
+def test_bad_outputs_are_plugin_errors(output, message):
+    spec = _spec(translate=lambda model, images, params, ctx: output(images))
+    with pytest.raises(PluginError, match=message):
+        Engine("cpu", "fp32").run(spec, LocalNet(), make_image(8, 8))
+
+
+def test_out_of_memory_retries_with_smaller_tiles():
+    sizes = []
+
+    def translate(model, images, params, ctx):
+        pixels = images.shape[-1] * images.shape[-2]
+        sizes.append(pixels)
+        if pixels > 100 * 100:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+        return model(images)
+
+    engine = Engine("cpu", "fp32", tile_pixels=400 * 400)
+    model = LocalNet()
+    image = make_image(300, 260, pattern="noise")
+    result = engine.run(_spec(translate=translate), model, image)
+    assert max(sizes) > 100 * 100 and engine.tile_pixels <= 100 * 100
+    whole = Engine("cpu", "fp32").run(_spec(), model, image)
+    assert np.abs(result.rgb - whole.rgb).max() < 1e-5
+
+
+def test_out_of_memory_without_tiling_is_a_device_error():
+    def translate(model, images, params, ctx):
+        raise RuntimeError("CUDA error: out of memory")
+
+    with pytest.raises(DeviceError, match="out of memory"):
+        Engine("cpu", "fp32").run(_spec(translate=translate, tileable=False), LocalNet(), make_image(8, 8))
+
+
+def test_generator_without_input():
+    def translate(model, images, params, ctx):
+        assert images is None
+        generator = torch.Generator().manual_seed(params["seed"])
+        return torch.rand(1, 3, 12, 16, generator=generator)
+
+    spec = _spec(task=api.TaskKind.GENERATE, translate=translate, params=(api.Seed(name="seed", default=3),))
+    first = Engine("cpu", "fp32").run(spec, LocalNet(), None, {"seed": 5})
+    again = Engine("cpu", "fp32").run(spec, LocalNet(), None, {"seed": 5})
+    assert first.rgb.shape == (12, 16, 3) and first.alpha is None
+    np.testing.assert_array_equal(first.rgb, again.rgb)
+
+
+def test_image_translators_need_an_input():
+    with pytest.raises(TranslatorError, match="needs an input image"):
+        Engine("cpu", "fp32").run(_spec(), LocalNet(), None)
+
+
+def test_inference_mode_unless_the_translator_needs_gradients():
+    modes = []
+
+    def translate(model, images, params, ctx):
+        modes.append(torch.is_inference_mode_enabled())
+        if not modes[-1]:
+            latent = torch.zeros_like(images, requires_grad=True)
+            (model(images + latent).sum()).backward()
+            assert latent.grad is not None
+        return images
+
+    Engine("cpu", "fp32").run(_spec(translate=translate), LocalNet(), make_image(8, 8))
+    Engine("cpu", "fp32").run(_spec(translate=translate, needs_grad=True), LocalNet(), make_image(8, 8))
+    assert modes == [True, False]
+
+
+def test_the_model_is_put_in_eval_mode_on_the_device():
+    model = LocalNet().train()
+    Engine("cpu", "fp32").run(_spec(), model, make_image(8, 8))
+    assert not model.training
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"device": "tpu"}, "unknown device"),
+    ({"device": "cuda:7"} if not torch.cuda.is_available() else {"device": "cuda:99"}, "CUDA"),
+    ({"device": "cpu", "precision": "fp16"}, "needs a GPU"),
+    ({"device": "cpu", "precision": "fp8"}, "unknown precision"),
+    ({"device": "cpu", "tile_pixels": 10}, "minimum"),
+])
+def test_bad_engine_settings_are_device_errors(kwargs, message):
+    with pytest.raises(DeviceError, match=message):
+        Engine(**kwargs)
+
+
+def test_list_devices_ends_with_the_cpu():
+    from translator.device import list_devices
+
+    devices = list_devices()
+    assert devices[-1].name == "cpu" and all(d.title for d in devices)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_half_precision_matches_fp32():
+    image = make_image(64, 48, pattern="noise")
+    model = LocalNet()
+    reference = Engine("cpu", "fp32").run(_spec(), model, image)
+    half = Engine("cuda", "fp16").run(_spec(), model, image)
+    assert np.abs(half.rgb - reference.rgb).max() < 1e-2

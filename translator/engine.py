@@ -1,0 +1,300 @@
+"""The inference engine: runs any translator on one image, on any device, at any size.
+
+`Engine.run` is the single way the app, `translator apply` and the test fixtures run a model. It
+takes care of what every translator would otherwise repeat: device and precision, inference
+mode, padding to the translator's size multiple, tiling of big images with seamless blending
+(and the translator's image-wide tiling state), retries with smaller tiles when the GPU runs out
+of memory, a retry in float32 when half precision overflows, alpha channels, progress and cancel.
+A plugin's failure surfaces as `PluginError` (the registry can then mark the plugin broken); the
+engine itself keeps working.
+
+torch is imported when an engine is made, not when this module is imported.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from translator import device as devices
+from translator.errors import DeviceError, PluginError, TranslatorError
+from translator.image import Image
+from translator.params import resolve_params
+from translator.spec import Cancellable, RunContext, TaskKind, TranslatorSpec
+from translator.tiling import blend_weights, plan_tiles, tile_side
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor, nn
+
+ProgressFn = Callable[[float, str], None]
+
+CPU_TILE_PIXELS = 2048 * 2048
+"""Largest tile on the CPU (memory of the host, not speed, is the limit there)."""
+MIN_TILE_PIXELS = 32 * 32
+"""Out-of-memory retries stop below this tile size."""
+BYTES_PER_PIXEL = 12_000
+"""Rough peak activation memory per pixel of a 256-channel GAN generator in float32, used to pick
+the first tile size on a GPU from its free memory (out-of-memory retries correct it)."""
+
+
+class Engine:
+    """Runs translators.
+
+    device: "auto" (CUDA, then Apple's GPU, then CPU), "cpu", "cuda", "cuda:N" or "mps".
+    precision: "auto" (fp16 on GPUs for translators that allow it), "fp32", "fp16" or "bf16".
+    tile_pixels: largest tile, in pixels; None picks one from the device's free memory.
+    Raises `DeviceError` for a device or precision that is not available here.
+    """
+
+    def __init__(self, device: str = "auto", precision: str = "auto", tile_pixels: int | None = None) -> None:
+        if precision not in devices.PRECISIONS:
+            raise DeviceError(f"unknown precision {precision!r}; use one of {', '.join(devices.PRECISIONS)}")
+        if tile_pixels is not None and tile_pixels < MIN_TILE_PIXELS:
+            raise DeviceError(f"tile size {tile_pixels} pixels is below the minimum of {MIN_TILE_PIXELS}")
+        self.device = devices.resolve_device(device)
+        self.precision = precision
+        devices.resolve_dtype(precision, self.device)  # refuse fp16 on the CPU now, not mid-batch
+        self.tile_pixels = tile_pixels
+
+    def __repr__(self) -> str:
+        return f"Engine(device={str(self.device)!r}, precision={self.precision!r}, tile_pixels={self.tile_pixels})"
+
+    # -- public --------------------------------------------------------------------------------
+
+    def run(self, spec: TranslatorSpec, model: nn.Module, image: Image | None,
+            params: Mapping[str, Any] | None = None, *, progress: ProgressFn | None = None,
+            cancel: Cancellable | None = None) -> Image:
+        """Translate `image` (None for a generator without input) with `model` and `params`.
+
+        params: values of the translator's parameters (missing ones take their defaults).
+        progress(fraction in [0, 1], message) is called from this thread; `cancel.is_set()` is
+        polled between tiles and by the translator. Returns the result with the input's alpha
+        (when the size is unchanged). Raises `Cancelled`, `ParameterError`, `DeviceError` (out
+        of memory even at the smallest tile), `PluginError` (the translator itself failed) or
+        another `TranslatorError` a translator raised on purpose (bad input for it).
+        """
+        import torch
+
+        values = resolve_params(spec.params, params or {})
+        if image is None and spec.task.needs_input:
+            raise TranslatorError(f"{spec.name} needs an input image")
+        report = progress or (lambda fraction, message: None)
+        dtype = devices.resolve_dtype(self.precision, self.device, half_allowed=spec.half_precision)
+        self._place(spec, model, dtype)
+        try:
+            rgb = self._run_with_precision(spec, model, image, values, dtype, report, cancel)
+        except TranslatorError:
+            raise
+        except Exception as exc:
+            if devices.is_out_of_memory(exc):
+                devices.empty_cache(self.device)
+                raise DeviceError(f"{spec.name}: out of memory on {self.device}; try a smaller image, "
+                                  f"smaller tiles or the CPU") from exc
+            raise PluginError(f"{spec.name} failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            if dtype != torch.float32 or self.device.type != "cpu":
+                devices.empty_cache(self.device)
+        report(1.0, "done")
+        if image is None:
+            return Image(rgb=rgb)
+        return image.with_rgb(rgb)
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def _place(self, spec: TranslatorSpec, model: nn.Module, dtype: torch.dtype) -> None:
+        """Move `model` to the engine's device and `dtype`, in eval mode (in place; cheap when it
+        is already there)."""
+        try:
+            first = next(model.parameters(), None)
+            if first is None or first.device != self.device or first.dtype != dtype:
+                model.to(device=self.device, dtype=dtype)
+            model.eval()
+        except Exception as exc:
+            if devices.is_out_of_memory(exc):
+                model.to("cpu")
+                devices.empty_cache(self.device)
+                raise DeviceError(f"{spec.name}: the model does not fit in the memory of {self.device}") from exc
+            raise PluginError(f"{spec.name}: cannot move the model to {self.device}: {exc}") from exc
+
+    def _run_with_precision(self, spec: TranslatorSpec, model: nn.Module, image: Image | None,
+                            params: Mapping[str, Any], dtype: torch.dtype, report: ProgressFn,
+                            cancel: Cancellable | None) -> np.ndarray:
+        """Run once; if half precision produced NaN or infinity, once more in float32."""
+        import torch
+
+        rgb = self._run_at(spec, model, image, params, dtype, report, cancel)
+        if np.isfinite(rgb).all():
+            return rgb
+        if dtype == torch.float32:
+            raise PluginError(f"{spec.name} produced NaN or infinite values")
+        report(0.0, "half precision overflowed; running again in float32")
+        self._place(spec, model, torch.float32)
+        try:
+            rgb = self._run_at(spec, model, image, params, torch.float32, report, cancel)
+        finally:
+            self._place(spec, model, dtype)
+        if not np.isfinite(rgb).all():
+            raise PluginError(f"{spec.name} produced NaN or infinite values")
+        return rgb
+
+    def _run_at(self, spec: TranslatorSpec, model: nn.Module, image: Image | None, params: Mapping[str, Any],
+                dtype: torch.dtype, report: ProgressFn, cancel: Cancellable | None) -> np.ndarray:
+        """(H, W, 3) float32 result, not yet checked for finiteness."""
+        import torch
+
+        grad = torch.enable_grad() if spec.needs_grad else torch.inference_mode()
+        with grad:
+            if image is None:
+                ctx = RunContext(device=self.device, dtype=dtype, on_progress=report, cancel=cancel)
+                ctx.check_cancelled()
+                return _to_numpy(self._translate(spec, model, None, params, ctx))
+            if spec.task is TaskKind.GENERATE:
+                ctx = RunContext(device=self.device, dtype=dtype, on_progress=report, cancel=cancel)
+                ctx.check_cancelled()
+                return _to_numpy(self._translate(spec, model, _to_tensor(image.rgb, self.device, dtype), params, ctx))
+            return self._run_image(spec, model, image, params, dtype, report, cancel)
+
+    def _run_image(self, spec: TranslatorSpec, model: nn.Module, image: Image, params: Mapping[str, Any],
+                   dtype: torch.dtype, report: ProgressFn, cancel: Cancellable | None) -> np.ndarray:
+        """An input image, whole or as tiles, with out-of-memory retries at smaller tiles."""
+        multiple = max(int(spec.size_multiple), 1)
+        budget = self._tile_budget()
+        while True:
+            try:
+                if not spec.tileable or image.height * image.width <= budget:
+                    return self._run_whole(spec, model, image, params, dtype, report, cancel, multiple)
+                return self._run_tiled(spec, model, image, params, dtype, report, cancel, multiple, budget)
+            except TranslatorError:
+                raise
+            except Exception as exc:
+                if not devices.is_out_of_memory(exc) or not spec.tileable:
+                    raise
+                devices.empty_cache(self.device)
+                pixels = min(budget, image.height * image.width) // 2
+                if pixels < MIN_TILE_PIXELS:
+                    raise DeviceError(f"{spec.name}: out of memory on {self.device} even with tiles of "
+                                      f"{MIN_TILE_PIXELS} pixels; try the CPU") from exc
+                budget = pixels
+                self.tile_pixels = budget  # remember for the next images of a batch
+                report(0.0, f"out of memory; retrying with tiles of {tile_side(budget, multiple)} px")
+
+    def _run_whole(self, spec: TranslatorSpec, model: nn.Module, image: Image, params: Mapping[str, Any],
+                   dtype: torch.dtype, report: ProgressFn, cancel: Cancellable | None, multiple: int) -> np.ndarray:
+        ctx = RunContext(device=self.device, dtype=dtype, on_progress=report, cancel=cancel)
+        ctx.check_cancelled()
+        tensor = _to_tensor(image.rgb, self.device, dtype)
+        padded = _pad_to_multiple(tensor, multiple)
+        out = self._translate(spec, model, padded, params, ctx)
+        _check_shape(spec, out, padded)
+        return _to_numpy(out[..., :image.height, :image.width])
+
+    def _run_tiled(self, spec: TranslatorSpec, model: nn.Module, image: Image, params: Mapping[str, Any],
+                   dtype: torch.dtype, report: ProgressFn, cancel: Cancellable | None, multiple: int,
+                   budget: int) -> np.ndarray:
+        import torch
+
+        full = _pad_to_multiple(_to_tensor(image.rgb, torch.device("cpu"), torch.float32), multiple)
+        height, width = full.shape[-2:]
+        overlap = -(-max(int(spec.tile_overlap), 0) // multiple) * multiple
+        side = max(tile_side(budget, multiple), 3 * overlap + multiple)
+        tiles = plan_tiles(height, width, side=side, overlap=overlap, multiple=multiple)
+        setup = contextlib.nullcontext()
+        if spec.prepare_tiling is not None:
+            preview = _preview(full, budget, multiple).to(self.device, dtype)
+            ctx = RunContext(device=self.device, dtype=dtype, cancel=cancel)
+            setup = spec.prepare_tiling(model, preview, params, ctx)
+        total = np.zeros((height, width, 3), dtype=np.float32)
+        weight = np.zeros((height, width, 1), dtype=np.float32)
+        with setup:
+            for index, tile in enumerate(tiles):
+                ctx = RunContext(device=self.device, dtype=dtype, cancel=cancel,
+                                 on_progress=_scaled(report, index, len(tiles)))
+                ctx.check_cancelled()
+                ctx.progress(0.0, f"tile {index + 1} of {len(tiles)}")
+                patch = full[..., tile.y0:tile.y1, tile.x0:tile.x1].to(self.device, dtype)
+                out = self._translate(spec, model, patch, params, ctx)
+                _check_shape(spec, out, patch)
+                w = blend_weights(tile, height, width, overlap)[..., None]
+                total[tile.y0:tile.y1, tile.x0:tile.x1] += _to_numpy(out) * w
+                weight[tile.y0:tile.y1, tile.x0:tile.x1] += w
+        result = total / np.maximum(weight, 1e-8)
+        return np.ascontiguousarray(result[:image.height, :image.width])
+
+    def _translate(self, spec: TranslatorSpec, model: nn.Module, images: Tensor | None,
+                   params: Mapping[str, Any], ctx: RunContext) -> Tensor:
+        import torch
+
+        out = spec.translate(model, images, params, ctx)
+        if not isinstance(out, torch.Tensor) or out.ndim != 4 or out.shape[1] != 3:
+            shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise PluginError(f"{spec.name} returned {shape}; expected a (B, 3, H, W) tensor")
+        return out
+
+    def _tile_budget(self) -> int:
+        if self.tile_pixels is not None:
+            return self.tile_pixels
+        free = devices.free_memory(self.device)
+        if free is None:
+            return CPU_TILE_PIXELS
+        return max(MIN_TILE_PIXELS, min(4096 * 4096, int(free * 0.8) // BYTES_PER_PIXEL))
+
+
+# -- tensors -----------------------------------------------------------------------------------
+
+def _to_tensor(rgb: np.ndarray, device: torch.device, dtype: torch.dtype) -> Tensor:
+    """(H, W, 3) float32 array -> (1, 3, H, W) tensor."""
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].to(device=device, dtype=dtype)
+
+
+def _to_numpy(images: Tensor) -> np.ndarray:
+    """First image of a (B, 3, H, W) tensor -> (H, W, 3) float32, clipped to [0, 1] (NaN kept)."""
+    array = images[0].detach().float().permute(1, 2, 0).cpu().numpy()
+    return np.ascontiguousarray(np.clip(array, 0.0, 1.0), dtype=np.float32)
+
+
+def _pad_to_multiple(images: Tensor, multiple: int) -> Tensor:
+    """Pad bottom and right to a multiple of `multiple` (reflect where possible, else replicate)."""
+    import torch.nn.functional as F
+
+    height, width = images.shape[-2:]
+    pad_h = -height % multiple
+    pad_w = -width % multiple
+    if not pad_h and not pad_w:
+        return images
+    mode = "reflect" if pad_h < height and pad_w < width else "replicate"
+    return F.pad(images, (0, pad_w, 0, pad_h), mode=mode)
+
+
+def _preview(full: Tensor, budget: int, multiple: int) -> Tensor:
+    """The whole image scaled down to fit `budget` pixels (area averaging), on the size grid."""
+    import torch.nn.functional as F
+
+    height, width = full.shape[-2:]
+    scale = min(1.0, math.sqrt(budget / (height * width)))
+    size = (max(multiple, round(height * scale) // multiple * multiple),
+            max(multiple, round(width * scale) // multiple * multiple))
+    if size == (height, width):
+        return full
+    return F.interpolate(full, size=size, mode="area")
+
+
+def _check_shape(spec: TranslatorSpec, out: Tensor, given: Tensor) -> None:
+    if tuple(out.shape[-2:]) != tuple(given.shape[-2:]):
+        raise PluginError(f"{spec.name} returned {tuple(out.shape[-2:])} for an input of "
+                          f"{tuple(given.shape[-2:])}; an image translator must keep the size")
+
+
+def _scaled(report: ProgressFn, index: int, count: int) -> ProgressFn:
+    """Map a tile's own progress into the whole image's."""
+
+    def scaled(fraction: float, message: str) -> None:
+        report((index + fraction) / count, message or f"tile {index + 1} of {count}")
+
+    return scaled
+
