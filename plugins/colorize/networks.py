@@ -1,0 +1,250 @@
+"""Colorization networks: lightness L plus sparse ab hints -> chroma ab.
+
+Three architectures share one interface, `forward(L, hint_ab, hint_mask) -> ab`:
+
+- `UNet` (ours, trained by `translator-train`): the user-guided network of Zhang et al. 2017,
+  "Real-Time User-Guided Image Colorization with Learned Deep Priors" (arXiv 1705.02999), scaled
+  down: an encoder of conv blocks, a dilated middle for image-wide context, a decoder whose
+  upsampled features are *added* to shortcut convolutions of the encoder, and a tanh regression
+  head. Its input is L with the hint ab and the hint mask (4 channels).
+- `ECCV16`: the automatic classifier of Zhang et al. 2016 "Colorful Image Colorization" as
+  published in the authors' PyTorch port (richzhang/colorization, `colorizers/eccv16.py`): a
+  distribution over 313 ab bins, decoded by the port's annealed mean (softmax, a fixed 1x1
+  convolution onto the bin centres, 4x bilinear upsampling). It ignores hints.
+- `SIGGRAPH17`: the full-size network of the 2017 paper as in the port (`colorizers/siggraph17.py`),
+  which follows hints.
+
+The two official ones keep the port's module names (`model1` ... `model10`, `model8up`,
+`model3short8`, `model_out`, ...) and layer indices, so the published state dicts load as they are.
+
+Shapes: L (B, 1, H, W) in [0, 100]; hint_ab (B, 2, H, W) in Lab units; hint_mask (B, 1, H, W) in
+{0, 1}; result (B, 2, H, W) in Lab units. H and W must be multiples of `size_multiple`.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from translator import api
+from translator_plugins.colorize.lab import AB_NORM, normalize_ab, normalize_l
+
+ARCHITECTURES = ("unet", "eccv16", "siggraph17")
+ECCV16_BINS = 313
+"""ab bins of the 2016 classifier (the in-gamut cells of a grid of spacing 10)."""
+SIGGRAPH17_CLASSES = 529
+"""Classes of the 2017 network's auxiliary classification head (23 x 23 ab cells); unused here."""
+
+
+@dataclass(frozen=True)
+class ColorizeConfig:
+    """Architecture of a colorization network.
+
+    architecture: "unet" (ours), "eccv16" or "siggraph17" (the official ones; the other fields
+        do not apply to them).
+    width: channels of the U-Net's first level; level i has width * 2**min(i, 3).
+    depth: downsamplings of the U-Net (the working size must be a multiple of 2**depth).
+    middle: dilated 3x3 convolutions at the lowest resolution (image-wide context).
+    """
+
+    architecture: str = "unet"
+    width: int = 32
+    depth: int = 3
+    middle: int = 2
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> ColorizeConfig:
+        """Validated config; raises `ParameterError` for unknown keys or bad values."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise api.ParameterError(f"unknown colorize config key(s) {', '.join(unknown)}; known: "
+                                     f"{', '.join(sorted(known))}")
+        made = cls(**dict(config))
+        if made.architecture not in ARCHITECTURES:
+            raise api.ParameterError(f"architecture {made.architecture!r} is not one of {', '.join(ARCHITECTURES)}")
+        for name, low, high in (("width", 1, 512), ("depth", 1, 6), ("middle", 0, 16)):
+            value = getattr(made, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise api.ParameterError(f"colorize config {name}={value!r} is not an integer in [{low}, {high}]")
+        return made
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.architecture != "unet":
+            return {"architecture": self.architecture}
+        return asdict(self)
+
+
+def conv_block(channels: Sequence[int], *, stride_last: int = 1, dilation: int = 1, lead_relu: bool = False,
+               norm: bool = True) -> nn.Sequential:
+    """3x3 convolutions channels[0] -> channels[1] -> ..., each followed by ReLU, then BatchNorm.
+
+    The layout of Zhang et al.'s blocks: convolutions at even indices (odd ones after a leading
+    ReLU), the norm last. stride_last: stride of the last convolution (the 2016 network's
+    downsampling). dilation: of every convolution (padding keeps the size).
+    """
+    layers: list[nn.Module] = [nn.ReLU(inplace=True)] if lead_relu else []
+    pairs = list(zip(channels[:-1], channels[1:]))
+    for i, (cin, cout) in enumerate(pairs):
+        stride = stride_last if i == len(pairs) - 1 else 1
+        layers += [nn.Conv2d(cin, cout, 3, stride=stride, padding=dilation, dilation=dilation), nn.ReLU(inplace=True)]
+    if norm:
+        layers.append(nn.BatchNorm2d(channels[-1]))
+    return nn.Sequential(*layers)
+
+
+def _network_input(lightness: Tensor, hint_ab: Tensor, hint_mask: Tensor) -> Tensor:
+    """(B, 4, H, W): normalised L, normalised hint ab, mask."""
+    return torch.cat([normalize_l(lightness), normalize_ab(hint_ab), hint_mask], dim=1)
+
+
+class UNet(nn.Module):
+    """Our user-guided colorization network (see the module docstring); ~3.5 M parameters at width 32."""
+
+    follows_hints = True
+
+    def __init__(self, width: int = 32, depth: int = 3, middle: int = 2) -> None:
+        super().__init__()
+        self.size_multiple = 2**depth
+        ch = [width * 2 ** min(i, 3) for i in range(depth + 1)]
+        self.encoders = nn.ModuleList(
+            [conv_block([4, ch[0], ch[0]])]
+            + [nn.Sequential(nn.Conv2d(ch[i - 1], ch[i], 3, stride=2, padding=1), nn.ReLU(inplace=True),
+                             conv_block([ch[i], ch[i]])) for i in range(1, depth + 1)])
+        self.middle = conv_block([ch[depth]] * (middle + 1), dilation=2) if middle else nn.Identity()
+        self.ups = nn.ModuleList(nn.ConvTranspose2d(ch[i + 1], ch[i], 4, stride=2, padding=1)
+                                 for i in range(depth))
+        self.shortcuts = nn.ModuleList(nn.Conv2d(ch[i], ch[i], 3, padding=1) for i in range(depth))
+        self.decoders = nn.ModuleList(conv_block([ch[i], ch[i]], lead_relu=True) for i in range(depth))
+        self.head = nn.Conv2d(ch[0], 2, 1)
+
+    def forward(self, lightness: Tensor, hint_ab: Tensor, hint_mask: Tensor) -> Tensor:
+        x = _network_input(lightness, hint_ab, hint_mask)
+        features = []
+        for encoder in self.encoders:
+            x = encoder(x)
+            features.append(x)
+        x = self.middle(x)
+        for level in reversed(range(len(self.ups))):
+            x = self.ups[level](x) + self.shortcuts[level](features[level])
+            x = self.decoders[level](x)
+        return torch.tanh(self.head(x)) * AB_NORM
+
+
+class ECCV16(nn.Module):
+    """Zhang et al. 2016 in the layout of the authors' PyTorch port (313-bin classifier).
+
+    ab = 110 * upsample4(model_out(softmax(model8(... model1((L - 50) / 100))))): `model_out`
+    is a bias-free 1x1 convolution whose weights (from the checkpoint) are the bin centres, so it
+    takes the expectation of the (already annealed) distribution.
+    """
+
+    follows_hints = False
+    size_multiple = 8
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model1 = conv_block([1, 64, 64], stride_last=2)
+        self.model2 = conv_block([64, 128, 128], stride_last=2)
+        self.model3 = conv_block([128, 256, 256, 256], stride_last=2)
+        self.model4 = conv_block([256, 512, 512, 512])
+        self.model5 = conv_block([512, 512, 512, 512], dilation=2)
+        self.model6 = conv_block([512, 512, 512, 512], dilation=2)
+        self.model7 = conv_block([512, 512, 512, 512])
+        self.model8 = nn.Sequential(
+            nn.ConvTranspose2d(512, 256, 4, stride=2, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(256, ECCV16_BINS, 1))
+        self.model_out = nn.Conv2d(ECCV16_BINS, 2, 1, bias=False)
+
+    def bin_logits(self, lightness: Tensor) -> Tensor:
+        """(B, 313, H/4, W/4) logits over the ab bins."""
+        x = normalize_l(lightness)
+        for block in (self.model1, self.model2, self.model3, self.model4, self.model5, self.model6,
+                      self.model7, self.model8):
+            x = block(x)
+        return x
+
+    def forward(self, lightness: Tensor, hint_ab: Tensor | None = None, hint_mask: Tensor | None = None) -> Tensor:
+        expected = self.model_out(torch.softmax(self.bin_logits(lightness), dim=1))
+        return F.interpolate(expected, scale_factor=4, mode="bilinear", align_corners=False) * AB_NORM
+
+
+class SIGGRAPH17(nn.Module):
+    """Zhang et al. 2017 in the layout of the authors' PyTorch port (follows hints).
+
+    conv1 runs at full size, conv2 to conv4 each on a 2x subsampled (every other pixel) map,
+    conv5/6 dilated, then three transposed-conv upsamplings each added to a shortcut conv of the
+    encoder (model3short8, model2short9, model1short10), and a tanh regression head. The
+    classification head `model_class` is kept so the published weights load strictly, unused.
+    """
+
+    follows_hints = True
+    size_multiple = 8
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model1 = conv_block([4, 64, 64])
+        self.model2 = conv_block([64, 128, 128])
+        self.model3 = conv_block([128, 256, 256, 256])
+        self.model4 = conv_block([256, 512, 512, 512])
+        self.model5 = conv_block([512, 512, 512, 512], dilation=2)
+        self.model6 = conv_block([512, 512, 512, 512], dilation=2)
+        self.model7 = conv_block([512, 512, 512, 512])
+        self.model8up = nn.Sequential(nn.ConvTranspose2d(512, 256, 4, stride=2, padding=1))
+        self.model3short8 = nn.Sequential(nn.Conv2d(256, 256, 3, padding=1))
+        self.model8 = conv_block([256, 256, 256], lead_relu=True)
+        self.model9up = nn.Sequential(nn.ConvTranspose2d(256, 128, 4, stride=2, padding=1))
+        self.model2short9 = nn.Sequential(nn.Conv2d(128, 128, 3, padding=1))
+        self.model9 = conv_block([128, 128], lead_relu=True)
+        self.model10up = nn.Sequential(nn.ConvTranspose2d(128, 128, 4, stride=2, padding=1))
+        self.model1short10 = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1))
+        self.model10 = nn.Sequential(nn.ReLU(inplace=True), nn.Conv2d(128, 128, 3, padding=1),
+                                     nn.LeakyReLU(negative_slope=0.2))
+        self.model_class = nn.Sequential(nn.Conv2d(256, SIGGRAPH17_CLASSES, 1))
+        self.model_out = nn.Sequential(nn.Conv2d(128, 2, 1), nn.Tanh())
+
+    def forward(self, lightness: Tensor, hint_ab: Tensor, hint_mask: Tensor) -> Tensor:
+        conv1 = self.model1(_network_input(lightness, hint_ab, hint_mask))
+        conv2 = self.model2(conv1[:, :, ::2, ::2])
+        conv3 = self.model3(conv2[:, :, ::2, ::2])
+        conv7 = self.model7(self.model6(self.model5(self.model4(conv3[:, :, ::2, ::2]))))
+        conv8 = self.model8(self.model8up(conv7) + self.model3short8(conv3))
+        conv9 = self.model9(self.model9up(conv8) + self.model2short9(conv2))
+        conv10 = self.model10(self.model10up(conv9) + self.model1short10(conv1))
+        return self.model_out(conv10) * AB_NORM
+
+
+class PatchDiscriminator(nn.Module):
+    """PatchGAN critic of Lab images (B, 3, H, W) = (normalised L, normalised ab), for the
+    optional adversarial term of training: C64-C128-C256 (stride 2), C512 (stride 1), 1 channel."""
+
+    def __init__(self, ndf: int = 64, n_layers: int = 3) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(3, ndf, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True)]
+        channels = ndf
+        for i in range(1, n_layers + 1):
+            out = ndf * 2 ** min(i, 3)
+            layers += [nn.Conv2d(channels, out, 4, stride=2 if i < n_layers else 1, padding=1),
+                       nn.InstanceNorm2d(out, affine=True), nn.LeakyReLU(0.2, inplace=True)]
+            channels = out
+        layers.append(nn.Conv2d(channels, 1, 4, padding=1))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, lab_normalized: Tensor) -> Tensor:
+        return self.model(lab_normalized)
+
+
+def build(config: Mapping[str, Any]) -> nn.Module:
+    """A fresh float32 CPU network as `config` (`ColorizeConfig` keys) describes."""
+    made = ColorizeConfig.from_mapping(config)
+    if made.architecture == "eccv16":
+        return ECCV16()
+    if made.architecture == "siggraph17":
+        return SIGGRAPH17()
+    return UNet(made.width, made.depth, made.middle)

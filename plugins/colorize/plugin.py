@@ -1,0 +1,111 @@
+"""The colorize translator and its hook implementations.
+
+The input (any image; colour is first converted to gray) is reduced to its CIE Lab lightness L.
+The network sees L at a working size (the longer side `working_size`, aspect ratio kept) with the
+user's colour points as hint patches, and predicts ab there; ab is resized to the full image,
+scaled by `saturation` and recombined with the input's own full-resolution L, with the chroma of
+out-of-gamut pixels reduced so L stays exactly as it was. Big images are therefore cheap, and
+the translator is not tiled (the network needs the whole image for context).
+
+Nothing here imports torch at import time (the app starts fast).
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from translator import api
+
+if TYPE_CHECKING:
+    from torch import Tensor, nn
+
+NAME = "colorize"
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+DEFAULT_CONFIG: Mapping[str, Any] = {"architecture": "unet", "width": 32, "depth": 3, "middle": 2}
+"""Our U-Net (`networks.ColorizeConfig`), the architecture of the bundled model."""
+
+HINTS = api.ColorPoints(
+    name="hints", title="Colour hints",
+    help="colour points 'x,y,#rrggbb;...' (x, y in [0, 1] of the width and height): the colour "
+         "wanted there; models that follow hints spread it over the region")
+SATURATION = api.Float(
+    name="saturation", title="Saturation", default=1.0, minimum=0.0, maximum=2.0, step=0.05,
+    help="strength of the colour: 0 gives the gray image, 1 the prediction, 2 doubles its chroma")
+WORKING_SIZE = api.Int(
+    name="working_size", title="Working size", default=256, minimum=64, maximum=1024, step=32,
+    help="longer side in pixels at which colours are predicted (the output keeps full detail)")
+
+
+def build(config: Mapping[str, Any]) -> nn.Module:
+    """A fresh network (float32, CPU) of the architecture `config` names (see `networks.build`)."""
+    from translator_plugins.colorize import networks
+
+    return networks.build(config)
+
+
+def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: api.RunContext) -> Tensor:
+    """(B, 3, H, W) RGB in [0, 1] -> colorized (B, 3, H, W) in [0, 1] with the input's lightness.
+
+    Hints are ignored by models that cannot follow them (the ECCV16 classifier).
+    """
+    from translator_plugins.colorize import hints, lab
+
+    ctx.check_cancelled()
+    lightness = lab.lightness(images)  # (B, 1, H, W), full resolution
+    batch, _, height, width = lightness.shape
+    shape = lab.working_shape(height, width, int(params["working_size"]), int(model.size_multiple))
+    small = lab.resize(lightness, shape).clamp(0.0, 100.0)
+    points = params["hints"] if model.follows_hints else ()
+    hint_ab, hint_mask = hints.hint_maps(points, batch, *shape, device=images.device)
+    ab = model(small.to(ctx.dtype), hint_ab.to(ctx.dtype), hint_mask.to(ctx.dtype))
+    ctx.check_cancelled()
+    return lab.colorize_rgb(lightness, ab.float(), saturation=float(params["saturation"]))
+
+
+def _training_spec() -> api.TrainingSpec | None:
+    """`training.training_spec()` when the package has its training module, else None."""
+    try:
+        training = importlib.import_module("translator_plugins.colorize.training")
+    except ModuleNotFoundError as exc:
+        if exc.name != "translator_plugins.colorize.training":
+            raise
+        return None
+    return training.training_spec()
+
+
+def spec() -> api.TranslatorSpec:
+    """The colorize translator."""
+    return api.TranslatorSpec(
+        name=NAME,
+        title="Colorize",
+        description="Black and white to colour (Zhang et al. 2016, 2017): predicts the colours of a "
+                    "gray or colour image, guided by colour points you place. The image keeps its own "
+                    "lightness and full detail.",
+        task=api.TaskKind.IMAGE_WITH_HINTS,
+        params=(HINTS, SATURATION, WORKING_SIZE),
+        build=build,
+        translate=translate,
+        default_config=DEFAULT_CONFIG,
+        models_dir=MODELS_DIR,
+        size_multiple=1,
+        tileable=False,
+        training=_training_spec(),
+    )
+
+
+@api.hookimpl
+def translator_translators() -> list[api.TranslatorSpec]:
+    return [spec()]
+
+
+@api.hookimpl
+def translator_claim_checkpoint(checkpoint: api.CheckpointFile, plugin: str | None,
+                                context: api.ImportContext) -> api.CheckpointClaim | None:
+    """Zhang et al.'s ECCV16 and SIGGRAPH17 weights from their PyTorch port (see `checkpoints.claim`)."""
+    if plugin not in (None, NAME):
+        return None
+    from translator_plugins.colorize import checkpoints
+
+    return checkpoints.claim(checkpoint, plugin, context)
