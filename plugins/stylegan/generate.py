@@ -1,0 +1,105 @@
+"""What the `stylegan` translator does with its parameters: sources -> ws -> image.
+
+A source is a seed, an image (projected into W or W+ first) or saved latents (`.npz`). Source
+A is the `source` file, else the input image, else the seed; source B (optional) is the
+`style_source` file, else `style_seed`. With B, the `layers` of B are blended into A. A `grid`
+renders the official style-mixing figure instead.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from translator import api
+from translator_plugins.stylegan import latents
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from translator_plugins.stylegan.networks import Generator
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+MAX_PIXELS = 64_000_000
+
+
+def read_image(path: Path) -> Tensor:
+    """An image file as (1, 3, H, W) float RGB in [0, 1]; raises `DataError`."""
+    import cv2
+    import numpy as np
+    import torch
+
+    if not path.is_file():
+        raise api.DataError(f"{path}: no such file")
+    data = np.fromfile(str(path), dtype=np.uint8)
+    header = cv2.imdecode(data, cv2.IMREAD_REDUCED_COLOR_8) if data.size else None
+    if header is not None and header.shape[0] * header.shape[1] * 64 > MAX_PIXELS:
+        raise api.DataError(f"{path.name}: image too large to project")
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise api.DataError(f"{path}: not a readable image")
+    rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+    return torch.from_numpy(rgb).permute(2, 0, 1)[None].contiguous()
+
+
+def source_ws(model: Generator, *, seed: int | None, file: str, image: Tensor | None,
+              params: Mapping[str, Any], ctx: api.RunContext, label: str) -> Tensor:
+    """ws (1, num_ws, w_dim) of one source: latents file, image file, given image, or seed."""
+    import torch
+
+    param = next(model.parameters())
+    if file:
+        path = Path(file).expanduser()
+        if path.suffix.lower() == ".npz":
+            w = latents.load_latents(path, model.num_ws, model.config.w_dim)
+            return torch.from_numpy(w)[None].to(param.device, param.dtype)
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            raise api.ParameterError(f"{label} {path.name}: expected an image or latents (.npz)")
+        image = read_image(path)
+    if image is not None:
+        from translator_plugins.stylegan.project import project
+
+        def progress(fraction: float, message: str) -> None:
+            ctx.progress(fraction, f"{label}: {message}")
+
+        return project(model, image.to(param.device), steps=params["project_steps"],
+                       space=params["project_space"], progress=progress,
+                       check_cancelled=ctx.check_cancelled).ws
+    assert seed is not None
+    with torch.no_grad():
+        return latents.seed_ws(model, [seed], params["truncation"])
+
+
+def run(model: Generator, images: Tensor | None, params: Mapping[str, Any], ctx: api.RunContext) -> Tensor:
+    """The translator's result in [0, 1]: (B, 3, R, R), B = number of input images (else 1),
+    or the mixing grid (1, 3, (1 + rows) R, (1 + cols) R). Raises `ParameterError`/`DataError`."""
+    import torch
+
+    ctx.check_cancelled()
+    noise_mode = params["noise"]
+    if params["grid"].strip():
+        rows, cols = latents.parse_grid(params["grid"])
+        with torch.no_grad():
+            grid = latents.mixing_grid(model, rows, cols, params["layers"], psi=params["truncation"],
+                                       noise_mode=noise_mode, blend=params["blend"])
+        return ((grid[None].float() + 1) / 2).clamp(0, 1)
+    chosen = latents.layer_range(params["layers"], model.num_ws)  # checked before any projection
+    inputs = [None] if images is None or params["source"] else list(images.split(1))
+    style_seed = params["style_seed"].strip()
+    style_b = None
+    if params["style_source"] or (style_seed and style_seed != "none"):
+        style_b = source_ws(model, seed=int(style_seed) if style_seed and style_seed != "none" else None,
+                            file=params["style_source"], image=None, params=params, ctx=ctx, label="source B")
+    outputs, all_ws = [], []
+    for image in inputs:
+        ws = source_ws(model, seed=params["seed"], file=params["source"], image=image, params=params, ctx=ctx,
+                       label="source A")
+        if style_b is not None:
+            ws = latents.mix(ws, style_b, chosen, params["blend"])
+        ctx.check_cancelled()
+        with torch.no_grad():
+            outputs.append(model.synthesis(ws, noise_mode))
+        all_ws.append(ws)
+    if params["save_latents"]:
+        latents.save_latents(Path(params["save_latents"]).expanduser(), all_ws[0])
+    return ((torch.cat(outputs).float() + 1) / 2).clamp(0, 1)
