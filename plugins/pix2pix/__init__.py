@@ -1,1 +1,12 @@
-"""pix2pix: paired image-to-image translation, sketch to photo (Isola et al. 2017)."""
+"""pix2pix: paired image-to-image translation, sketch to photo (Isola et al. 2017).
+
+The `pix2pix` entry point names this package, so it exposes the hook implementations; the
+translator lives in `plugin.py`, the networks in `networks.py`, the import of the reference
+implementation's generator files in `checkpoints.py`, training in `training.py` and the line
+drawings it learns from photos alone (`--sketches auto`) in `sketches.py`.
+"""
+from __future__ import annotations
+
+from translator_plugins.pix2pix.plugin import translator_claim_checkpoint, translator_translators
+
+__all__ = ["translator_claim_checkpoint", "translator_translators"]

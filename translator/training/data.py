@@ -143,8 +143,12 @@ class Sources:
 
 
 def make_sources(kind: DataKind, *, data: str | None = None, data_a: str | None = None,
-                 data_b: str | None = None, direction: str = "AtoB") -> Sources:
-    """Scan the folders the data kind asks for; raises `DataError` with the option to fix."""
+                 data_b: str | None = None, direction: str = "AtoB", target_only: bool = False) -> Sources:
+    """Scan the folders the data kind asks for; raises `DataError` with the option to fix.
+
+    target_only (PAIRED, see `TrainingSpec.input_from_target`): `data` holds target images alone,
+    or is a paired folder whose target side (B/, or A/ for BtoA) is used; the sources hold only "B".
+    """
     if kind is DataKind.UNPAIRED:
         if not data_a or not data_b:
             raise DataError("unpaired training needs both --data-a DIR and --data-b DIR")
@@ -157,6 +161,12 @@ def make_sources(kind: DataKind, *, data: str | None = None, data_a: str | None 
         return Sources({"image": [Item(p) for p in scan_folder(data, "--data")]}, paired=False,
                        folders={"image": str(data)})
     root = Path(data).expanduser()
+    if target_only:
+        folder = root
+        if (root / "A").is_dir() and (root / "B").is_dir():
+            folder = root / ("A" if direction == "BtoA" else "B")
+        files = scan_folder(folder, "--data")
+        return Sources({"B": [Item(p) for p in files]}, paired=False, folders={"B": str(folder)})
     if (root / "A").is_dir() and (root / "B").is_dir():
         a_files = {p.relative_to(root / "A").with_suffix(""): p for p in scan_folder(root / "A", "--data")}
         b_files = {p.relative_to(root / "B").with_suffix(""): p for p in scan_folder(root / "B", "--data")}

@@ -38,6 +38,7 @@ from translator.training.data import (
 )
 from translator.training.losses import GANLoss
 from translator.training.schedule import LinearDecay
+from translator.training.spec import DataKind
 
 if TYPE_CHECKING:
     import torch
@@ -205,8 +206,10 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
             raise TranslatorError(f"run {config.name!r} already exists in {run_dir.parent}; resume it "
                                   f"with --resume {config.name} or choose another --name")
 
+        target_only = (training.data is DataKind.PAIRED and training.input_from_target is not None
+                       and bool(training.input_from_target(config.plugin_options)))
         sources = make_sources(training.data, data=config.data, data_a=config.data_a,
-                               data_b=config.data_b, direction=config.direction)
+                               data_b=config.data_b, direction=config.direction, target_only=target_only)
         load_size = config.load_size or max(config.size, round(config.size * 286 / 256))
         max_side = 2 * load_size
         fixed = first_readable(sources, SAMPLE_COUNT, max_side=max_side)

@@ -78,6 +78,10 @@ class TrainingSpec:
     optimizer: "adam" or "rmsprop" (`--optimizer`).
     decay_fraction: the last fraction of the steps over which the learning rate decays linearly
         to zero (`--decay-steps`); 0.5 is the reference "n_epochs = n_epochs_decay".
+    input_from_target: PAIRED only: given the plugin's option values, True when the trainer makes
+        the input A from the target B itself (pix2pix `--sketches auto`). `--data DIR` is then a
+        folder of target images alone (the B/ of a paired folder: A/ with `--direction BtoA`) and
+        batches hold only "B".
     """
 
     data: DataKind
@@ -92,3 +96,4 @@ class TrainingSpec:
     d_steps: int = 1
     optimizer: str = "adam"
     decay_fraction: float = 0.5
+    input_from_target: Callable[[Mapping[str, Any]], bool] | None = None

@@ -1,0 +1,236 @@
+"""pix2pix networks (Isola et al. 2017, arXiv 1611.07004, section 3.2 and appendix 6.1).
+
+Generator: the U-Net. With ngf = 64 and 8 levels, in the paper's notation (Ck: conv-norm-ReLU
+with k filters, CDk: the same with dropout 0.5; 4x4 convolutions, stride 2):
+
+    encoder  C64-C128-C256-C512-C512-C512-C512-C512     (LeakyReLU 0.2, no norm on C64)
+    decoder  CD512-CD1024-CD1024-C1024-C1024-C512-C256-C128   (ReLU; widths count the skips)
+
+then a convolution to 3 channels and tanh. Level i of the encoder is concatenated to the decoder
+input of the same level (the skip connections). Every convolution before a batch norm has no bias.
+As in the reference implementation, the innermost level has no norm in the encoder, and dropout
+sits in the `num_downs - 5` decoder levels just outside the innermost one (3 for 8 levels).
+
+Discriminator: the conditional 70x70 PatchGAN C64-C128-C256-C512 on concat(input, output).
+
+Networks work in [-1, 1]; `Pix2Pix` converts from and to the API's [0, 1]. Our module names
+(`down.i`, `up.i`) differ from the reference's nested `model.model.1.model.3...`;
+`checkpoints.py` maps them.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from translator import api
+
+NORMS = ("batch", "instance", "none")
+MIN_LEVELS = 5
+"""The U-Net has at least 5 levels (its outer four have fixed widths ngf..8ngf, then the innermost)."""
+MAX_LEVELS = 10
+
+
+@dataclass(frozen=True)
+class Pix2PixConfig:
+    """Architecture of a pix2pix generator, as stored in model cards.
+
+    ngf: channels of the first encoder layer (64 in the paper).
+    num_downs: U-Net levels, each halving the size: 7 for 128 px training, 8 for 256 px. Inputs
+        must be multiples of 2**num_downs.
+    norm: "batch" (the paper), "instance" or "none".
+    use_dropout: dropout 0.5 in the inner decoder levels (the paper's noise z).
+    """
+
+    ngf: int = 64
+    num_downs: int = 8
+    norm: str = "batch"
+    use_dropout: bool = True
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> Pix2PixConfig:
+        """Defaults completed, every value checked; raises `ParameterError` naming the bad key."""
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise api.ParameterError(f"unknown pix2pix config key(s) {', '.join(unknown)}; "
+                                     f"known: {', '.join(sorted(known))}")
+        values = {**asdict(cls()), **dict(config)}
+        bounds = {"ngf": (1, 1024), "num_downs": (MIN_LEVELS, MAX_LEVELS)}
+        for key, (least, most) in bounds.items():
+            value = values[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
+                raise api.ParameterError(f"pix2pix config {key}={value!r} must be an integer in [{least}, {most}]")
+        if values["norm"] not in NORMS:
+            raise api.ParameterError(f"pix2pix config norm={values['norm']!r} is not one of {', '.join(NORMS)}")
+        if not isinstance(values["use_dropout"], bool):
+            raise api.ParameterError(f"pix2pix config use_dropout={values['use_dropout']!r} is not a boolean")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def size_multiple(self) -> int:
+        """Input sides must be multiples of this (2**num_downs)."""
+        return 2 ** self.num_downs
+
+
+def make_norm(norm: str, channels: int) -> nn.Module:
+    """Batch norm (affine, running statistics), instance norm (neither, as the reference) or none."""
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    if norm == "instance":
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    if norm == "none":
+        return nn.Identity()
+    raise api.ParameterError(f"unknown norm {norm!r}; use one of {', '.join(NORMS)}")
+
+
+class Down(nn.Module):
+    """One encoder level: [LeakyReLU 0.2] -> conv 4x4 stride 2 -> [norm].
+
+    (B, c_in, H, W) -> (B, c_out, H/2, W/2). The outermost level has neither activation nor
+    norm (it sees the image), the innermost no norm (its output is 1x1 at the training size).
+    """
+
+    def __init__(self, c_in: int, c_out: int, *, act: bool, norm: str | None, bias: bool) -> None:
+        super().__init__()
+        self.act = nn.LeakyReLU(0.2) if act else nn.Identity()
+        self.conv = nn.Conv2d(c_in, c_out, 4, stride=2, padding=1, bias=bias)
+        self.norm = make_norm(norm, c_out) if norm else nn.Identity()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.norm(self.conv(self.act(x)))
+
+
+class Up(nn.Module):
+    """One decoder level: ReLU -> transposed conv 4x4 stride 2 -> norm [-> dropout 0.5], or for
+    the outermost level ReLU -> transposed conv (with bias) -> tanh.
+
+    (B, c_in, H, W) -> (B, c_out, 2H, 2W).
+    """
+
+    def __init__(self, c_in: int, c_out: int, *, outermost: bool, norm: str, bias: bool,
+                 dropout: bool) -> None:
+        super().__init__()
+        self.act = nn.ReLU()
+        self.conv = nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=bias or outermost)
+        self.norm = nn.Identity() if outermost else make_norm(norm, c_out)
+        self.out = nn.Tanh() if outermost else nn.Dropout(0.5) if dropout else nn.Identity()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.out(self.norm(self.conv(self.act(x))))
+
+
+def level_widths(ngf: int, num_downs: int) -> list[int]:
+    """Output channels of encoder level i: ngf, 2ngf, 4ngf, then 8ngf for every deeper level."""
+    return [ngf * min(2**i, 8) for i in range(num_downs)]
+
+
+class UnetGenerator(nn.Module):
+    """The pix2pix U-Net: (B, 3, H, W) in [-1, 1] -> (B, 3, H, W) in [-1, 1].
+
+    H and W must be multiples of 2**num_downs. `down[i]` and `up[i]` are level i (0 outermost);
+    the decoder input of level i < num_downs - 1 is concat(encoder output i, decoder output i+1).
+    54,413,955 parameters for ngf 64, 8 levels, batch norm (the published models).
+    """
+
+    def __init__(self, ngf: int = 64, num_downs: int = 8, norm: str = "batch", use_dropout: bool = True,
+                 in_channels: int = 3, out_channels: int = 3) -> None:
+        super().__init__()
+        if num_downs < MIN_LEVELS:
+            raise api.ParameterError(f"a U-Net needs at least {MIN_LEVELS} levels, got {num_downs}")
+        bias = norm == "instance"  # the reference's rule: no bias before batch norm (nor without norm)
+        widths = level_widths(ngf, num_downs)
+        innermost = num_downs - 1
+        self.down = nn.ModuleList(
+            Down(in_channels if i == 0 else widths[i - 1], widths[i], act=i > 0,
+                 norm=None if i in (0, innermost) else norm, bias=bias)
+            for i in range(num_downs))
+        self.up = nn.ModuleList(
+            Up(widths[i] * (1 if i == innermost else 2), out_channels if i == 0 else widths[i - 1],
+               outermost=i == 0, norm=norm, bias=bias,
+               dropout=use_dropout and MIN_LEVELS - 1 <= i < innermost)
+            for i in range(num_downs))
+        init_weights(self)
+
+    def forward(self, x: Tensor) -> Tensor:
+        skips = []
+        for down in self.down:
+            x = down(x)
+            skips.append(x)
+        x = self.up[-1](skips.pop())  # the innermost level
+        for up in reversed(self.up[:-1]):
+            x = up(torch.cat([skips.pop(), x], dim=1))
+        return x
+
+
+class PatchDiscriminator(nn.Module):
+    """The conditional PatchGAN (the reference's NLayerDiscriminator on 6 channels).
+
+    (B, 6, H, W) = concat(input, output or target) in [-1, 1] -> (B, 1, H', W') logits, one per
+    overlapping patch (70x70 for n_layers 3). Layers: C(ndf) without norm, then C(2ndf) ... with
+    norm and LeakyReLU 0.2; the last of them has stride 1, then a 1-channel 4x4 conv.
+    """
+
+    def __init__(self, ndf: int = 64, n_layers: int = 3, norm: str = "batch", in_channels: int = 6) -> None:
+        super().__init__()
+        bias = norm == "instance"
+        layers: list[nn.Module] = [nn.Conv2d(in_channels, ndf, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+        channels = ndf
+        for n in range(1, n_layers + 1):
+            out = ndf * min(2**n, 8)
+            stride = 2 if n < n_layers else 1
+            layers += [nn.Conv2d(channels, out, 4, stride=stride, padding=1, bias=bias),
+                       make_norm(norm, out), nn.LeakyReLU(0.2)]
+            channels = out
+        layers.append(nn.Conv2d(channels, 1, 4, padding=1))
+        self.model = nn.Sequential(*layers)
+        init_weights(self)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.model(x)
+
+
+class Pix2Pix(nn.Module):
+    """The inference model: attribute `G`, a `UnetGenerator` for `config`."""
+
+    def __init__(self, config: Pix2PixConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.G = build_generator(config)
+
+    def forward(self, images: Tensor) -> Tensor:
+        """(B, 3, H, W) in [0, 1], H and W multiples of `config.size_multiple` -> (B, 3, H, W) in [0, 1]."""
+        return self.G(images * 2 - 1).add(1).mul(0.5).clamp(0, 1)
+
+
+def init_weights(module: nn.Module, gain: float = 0.02) -> None:
+    """The reference initialisation: conv weights ~ N(0, gain), biases 0, batch-norm scales ~ N(1, gain)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, gain)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, gain)
+            nn.init.zeros_(m.bias)
+
+
+def build(config: Mapping[str, Any]) -> Pix2Pix:
+    """A freshly initialised float32 CPU `Pix2Pix` for a config dict (see `Pix2PixConfig`)."""
+    return Pix2Pix(Pix2PixConfig.from_mapping(config))
+
+
+def build_generator(config: Pix2PixConfig) -> UnetGenerator:
+    """One freshly initialised U-Net for `config` (for trainers)."""
+    return UnetGenerator(config.ngf, config.num_downs, config.norm, config.use_dropout)
+
+
+def build_discriminator(ndf: int = 64, n_layers: int = 3, norm: str = "batch") -> PatchDiscriminator:
+    """One freshly initialised conditional PatchGAN (6 input channels) for trainers."""
+    return PatchDiscriminator(ndf, n_layers, norm)

@@ -1,0 +1,109 @@
+"""The pix2pix translator and its hook implementations.
+
+Nothing here imports torch at import time (the app starts fast): the networks and the checkpoint
+converter are imported inside the callables.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from translator import api
+
+if TYPE_CHECKING:
+    from torch import Tensor, nn
+
+NAME = "pix2pix"
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+DEFAULT_CONFIG: Mapping[str, Any] = {"ngf": 64, "num_downs": 8, "norm": "batch", "use_dropout": True}
+"""The paper's 256 px generator (`networks.Pix2PixConfig`): U-Net, 8 levels, ngf 64, batch norm."""
+
+SIZE_MULTIPLE = 32
+"""What the engine pads inputs to: 2**5, the multiple of the smallest U-Net (5 levels). A model
+needs multiples of its own 2**num_downs (256 for the published 8-level ones), so `translate` pads
+further (and crops back); a smaller engine multiple keeps training crops of 64 or 128 px legal for
+the shallower U-Nets trained at those sizes."""
+
+TILE_OVERLAP = 128
+"""Context per tile side. With batch norm in eval mode (running statistics) every tile is
+normalised alike, so only the receptive field matters: an 8-level U-Net nominally sees the whole
+tile, but its output depends mostly on the nearest ~100 pixels, which 128 covers (tiles are then
+at least 3 * 128 + 32 px wide)."""
+
+INVERT = api.Bool(
+    name="invert", title="Light lines on dark", default=False,
+    help="invert the input first: for drawings with light lines on a dark background (chalk, "
+         "scans of negatives); the model expects dark lines on white")
+
+
+def build(config: Mapping[str, Any]) -> nn.Module:
+    """A fresh `networks.Pix2Pix` (float32, CPU) for `config` (see `networks.Pix2PixConfig`)."""
+    from translator_plugins.pix2pix import networks
+
+    return networks.build(config)
+
+
+def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: api.RunContext) -> Tensor:
+    """(B, 3, H, W) in [0, 1] -> translated (B, 3, H, W) in [0, 1].
+
+    Sides that are not multiples of the model's 2**num_downs are padded here (reflect, or
+    replicate where the image is too small to reflect) and cropped back. Runs the model as the
+    engine gives it (eval mode: batch-norm running statistics, no dropout).
+    """
+    import torch.nn.functional as F
+
+    ctx.check_cancelled()
+    images = images.to(ctx.dtype)
+    if params.get("invert", False):
+        images = 1 - images
+    height, width = images.shape[-2:]
+    multiple = model.config.size_multiple
+    pad_h, pad_w = -height % multiple, -width % multiple
+    if pad_h or pad_w:
+        mode = "reflect" if pad_h < height and pad_w < width else "replicate"
+        images = F.pad(images, (0, pad_w, 0, pad_h), mode=mode)
+    return model(images)[..., :height, :width]
+
+
+def _training_spec() -> api.TrainingSpec:
+    """`training.training_spec()` (that module imports torch only when training starts)."""
+    from translator_plugins.pix2pix import training
+
+    return training.training_spec()
+
+
+def spec() -> api.TranslatorSpec:
+    """The pix2pix translator."""
+    return api.TranslatorSpec(
+        name=NAME,
+        title="pix2pix",
+        description="Paired image-to-image translation (Isola et al. 2017): a line drawing in, a "
+                    "photo out, or any A to B mapping learnt from aligned pairs. Any image size.",
+        task=api.TaskKind.IMAGE_TO_IMAGE,
+        params=(INVERT,),
+        build=build,
+        translate=translate,
+        default_config=DEFAULT_CONFIG,
+        models_dir=MODELS_DIR,
+        size_multiple=SIZE_MULTIPLE,
+        tileable=True,
+        tile_overlap=TILE_OVERLAP,
+        training=_training_spec(),
+    )
+
+
+@api.hookimpl
+def translator_translators() -> list[api.TranslatorSpec]:
+    return [spec()]
+
+
+@api.hookimpl
+def translator_claim_checkpoint(checkpoint: api.CheckpointFile, plugin: str | None,
+                                context: api.ImportContext) -> api.CheckpointClaim | None:
+    """Reference pix2pix U-Net generator files (see `checkpoints.claim`)."""
+    if plugin not in (None, NAME):
+        return None
+    from translator_plugins.pix2pix import checkpoints
+
+    return checkpoints.claim(checkpoint, plugin, context)
