@@ -161,6 +161,7 @@ class ECCV16(nn.Module):
             nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(inplace=True),
             nn.Conv2d(256, ECCV16_BINS, 1))
         self.model_out = nn.Conv2d(ECCV16_BINS, 2, 1, bias=False)
+        self.model_out.weight.requires_grad_(False)  # the bin centres: fixed, also when fine-tuning
 
     def bin_logits(self, lightness: Tensor) -> Tensor:
         """(B, 313, H/4, W/4) logits over the ab bins."""

@@ -244,6 +244,8 @@ def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None)
         return 130
     if result.skipped:
         print(f"{PROG}: skipped {result.skipped} unreadable image file(s)", file=sys.stderr)
+    for reason, count in sorted(result.rejected.items()):
+        print(f"{PROG}: skipped {count} {reason} image file(s)", file=sys.stderr)
     if not result.finished:
         print(f"{PROG}: stopped at step {result.step}; continue with `{PROG} --resume {config.name}`"
               + (f" --out {config.out}" if config.out else ""), file=sys.stderr)

@@ -11,7 +11,7 @@ same batches as an uninterrupted one (see `EpochSampler`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,15 @@ MAX_PIXELS = 64_000_000
 UNREADABLE = (TranslatorError, OSError, ValueError)
 """What reading a damaged image may raise; such files are skipped and counted."""
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+class RejectedImage(TranslatorError):
+    """A readable image the translator's `TrainingSpec.reject` check refused (`reason`)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -250,15 +259,18 @@ class EpochSampler:
 
 class ImageDataset:
     """Map-style dataset over `Sources`: index {key: i} -> {key: uint8 (3, H, W)} plus
-    "_skipped": the files found unreadable while getting it (each replaced by the next readable
-    one of its source, so a batch is always full)."""
+    "_skipped": the files found unreadable while getting it and "_rejected": [path, reason] of
+    the files `reject` refused (each replaced by the next usable one of its source, so a batch
+    is always full)."""
 
-    def __init__(self, sources: Sources, *, max_side: int | None) -> None:
+    def __init__(self, sources: Sources, *, max_side: int | None,
+                 reject: Callable[[Tensor], str | None] | None = None) -> None:
         self.sources = sources
         self.max_side = max_side
+        self.reject = reject
 
     def __getitem__(self, index: Mapping[str, int]) -> dict[str, Any]:
-        out: dict[str, Any] = {"_skipped": []}
+        out: dict[str, Any] = {"_skipped": [], "_rejected": []}
         if self.sources.paired:
             keys = list(self.sources.items)
             n = len(self.sources.items[keys[0]])
@@ -267,6 +279,9 @@ class ImageDataset:
                 j = (i + attempt) % n
                 try:
                     images = {k: self._load(self.sources.items[k][j]) for k in keys}
+                except RejectedImage as exc:
+                    out["_rejected"].append([str(exc.path), exc.reason])
+                    continue
                 except UNREADABLE:
                     out["_skipped"].append(str(self.sources.items[keys[0]][j].path))
                     continue
@@ -279,6 +294,8 @@ class ImageDataset:
                 try:
                     out[key] = self._load(item)
                     break
+                except RejectedImage as exc:
+                    out["_rejected"].append([str(exc.path), exc.reason])
                 except UNREADABLE:
                     out["_skipped"].append(str(item.path))
             else:
@@ -286,7 +303,12 @@ class ImageDataset:
         return out
 
     def _load(self, item: Item) -> Tensor:
-        return load_uint8(item.path, max_side=self.max_side, split=item.split)
+        """The decoded image; raises `RejectedImage` when `reject` refuses it."""
+        image = load_uint8(item.path, max_side=self.max_side, split=item.split)
+        reason = self.reject(image) if self.reject is not None else None
+        if reason:
+            raise RejectedImage(item.path, reason)
+        return image
 
     def __len__(self) -> int:  # pragma: no cover - sampled through EpochSampler only
         return max(len(v) for v in self.sources.items.values())
@@ -294,16 +316,18 @@ class ImageDataset:
 
 def collate(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Lists per key (images of different sizes cannot be stacked before `Augment`)."""
-    keys = [k for k in samples[0] if k != "_skipped"]
+    keys = [k for k in samples[0] if not k.startswith("_")]
     out: dict[str, Any] = {k: [s[k] for s in samples] for k in keys}
     out["_skipped"] = [path for s in samples for path in s["_skipped"]]
+    out["_rejected"] = [entry for s in samples for entry in s.get("_rejected", [])]
     return out
 
 
-def first_readable(sources: Sources, count: int, *, max_side: int | None) -> dict[str, list[Tensor]]:
-    """Up to `count` decoded images per key, in file order, as many for every key (the fixed
-    sample set); raises `DataError` when a source holds no readable image at all."""
-    dataset = ImageDataset(sources, max_side=max_side)
+def first_readable(sources: Sources, count: int, *, max_side: int | None,
+                   reject: Callable[[Tensor], str | None] | None = None) -> dict[str, list[Tensor]]:
+    """Up to `count` decoded (and not rejected) images per key, in file order, as many for every
+    key (the fixed sample set); raises `DataError` when a source holds no usable image at all."""
+    dataset = ImageDataset(sources, max_side=max_side, reject=reject)
     found: dict[str, list[Tensor]] = {k: [] for k in sources.items}
     if sources.paired:
         keys = list(sources.items)
@@ -328,7 +352,7 @@ def first_readable(sources: Sources, count: int, *, max_side: int | None) -> dic
     for key, images in found.items():
         if not images:
             raise DataError(f"{sources.folders[key]}: none of its {len(sources.items[key])} image files "
-                            "could be read")
+                            "could be read" + (" and used" if reject is not None else ""))
     shortest = min(len(images) for images in found.values())
     return {key: images[:shortest] for key, images in found.items()}
 

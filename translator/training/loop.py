@@ -69,6 +69,8 @@ class RunResult:
     losses: dict[str, float] = field(default_factory=dict)
     time_s: float = 0.0
     skipped: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    """Files the translator's `TrainingSpec.reject` refused, counted by reason."""
 
 
 # -- devices ---------------------------------------------------------------------------------
@@ -212,7 +214,7 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
                                data_b=config.data_b, direction=config.direction, target_only=target_only)
         load_size = config.load_size or max(config.size, round(config.size * 286 / 256))
         max_side = 2 * load_size
-        fixed = first_readable(sources, SAMPLE_COUNT, max_side=max_side)
+        fixed = first_readable(sources, SAMPLE_COUNT, max_side=max_side, reject=training.reject)
         sampler = EpochSampler(sources.counts(), seed=config.seed, paired=sources.paired,
                                rank=dist.rank, world=dist.world_size)
         per_epoch = max(1, sampler.epoch_length // config.batch_size)
@@ -255,7 +257,7 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
         writer = RunWriter(run_dir, enabled=dist.rank == 0)
         writer.start(config, argv, resume=resume, step=step)
         loader = torch.utils.data.DataLoader(
-            ImageDataset(sources, max_side=max_side), batch_size=config.batch_size, sampler=sampler,
+            ImageDataset(sources, max_side=max_side, reject=training.reject), batch_size=config.batch_size, sampler=sampler,
             collate_fn=collate, num_workers=config.workers, pin_memory=device.type == "cuda",
             persistent_workers=config.workers > 0, drop_last=True,
             generator=torch.Generator().manual_seed(config.seed))
@@ -272,6 +274,7 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
                     "sampler": position, "schedule": schedule.state_dict()})
 
         skipped: set[str] = set()
+        rejected: dict[str, str] = {}
         started = time.perf_counter()
         from tqdm import tqdm
 
@@ -288,6 +291,10 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
                     if path not in skipped:
                         skipped.add(path)
                         log.warning("skipping unreadable image %s", path)
+                for path, reason in raw.pop("_rejected", []):
+                    if path not in rejected:
+                        rejected[path] = reason
+                        log.info("skipping %s image %s", reason, path)
                 batch = augment(raw, device, paired=sources.paired, channels_last=channels_last)
                 lr_factor = schedule.apply(optimizers.values(), step)
                 losses = {k: _number(v) for k, v in trainer.train_step(batch, step).items()}
@@ -309,7 +316,7 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
         checkpoint()
         elapsed += time.perf_counter() - started
         result = RunResult(run_dir=run_dir, step=step, finished=finished, losses=last_losses,
-                           time_s=elapsed, skipped=len(skipped))
+                           time_s=elapsed, skipped=len(skipped), rejected=_count_reasons(rejected))
         if dist.rank == 0:
             if config.sample_every and step % config.sample_every:
                 writer.samples(step, _sample_rows(trainer, fixed_batch))  # the last state too
@@ -317,7 +324,7 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
                 result.model = export_model(
                     spec, trainer, store, plugin_name=plugin_name or spec.name, config=config,
                     run_dir=run_dir, sources=sources, step=step, time_s=elapsed, device=device,
-                    losses=last_losses, initial=initial_entry)
+                    losses=last_losses, initial=initial_entry, rejected=result.rejected)
         writer.close()
         dist.barrier()
         return result
@@ -376,6 +383,13 @@ def _restore(state: Mapping[str, Any], trainer: Trainer, optimizers: Mapping[str
         scaler.load_state_dict(state["scaler"])
     trainer.load_state_dict(state["trainer"])
     augment.load_state_dict(state["augment"])
+
+
+def _count_reasons(rejected: Mapping[str, str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for reason in rejected.values():
+        counts[reason] = counts.get(reason, 0) + 1
+    return counts
 
 
 def _number(value: Any) -> float:
@@ -481,7 +495,8 @@ def _truncate_metrics(path: Path, step: int) -> None:
 
 def export_model(spec: TranslatorSpec, trainer: Trainer, store: ModelStore, *, plugin_name: str,
                  config: TrainConfig, run_dir: Path, sources: Any, step: int, time_s: float,
-                 device: torch.device, losses: Mapping[str, float], initial: ModelEntry | None) -> ModelEntry:
+                 device: torch.device, losses: Mapping[str, float], initial: ModelEntry | None,
+                 rejected: Mapping[str, int] | None = None) -> ModelEntry:
     """Save the trainer's inference network to the store (fp16 safetensors + model card named
     after the run, replacing an earlier export of the same run)."""
     from translator.store import ModelCard
@@ -497,6 +512,8 @@ def export_model(spec: TranslatorSpec, trainer: Trainer, store: ModelStore, *, p
                   "device": str(device), "losses": {k: v for k, v in losses.items() if math.isfinite(v)},
                   "batch_size": config.batch_size, "size": config.size, "gan_loss": config.gan_loss},
     )
+    if rejected:
+        card.training["skipped"] = dict(rejected)
     state = {k: v.detach().cpu() for k, v in TrainContext.unwrap(module).state_dict().items()}
     return store.save(card, state, half=True, overwrite=True)
 

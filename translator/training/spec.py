@@ -96,4 +96,5 @@ class TrainingSpec:
     d_steps: int = 1
     optimizer: str = "adam"
     decay_fraction: float = 0.5
+    reject: Callable[[Tensor], str | None] | None = None
     input_from_target: Callable[[Mapping[str, Any]], bool] | None = None
