@@ -82,6 +82,9 @@ class TrainingSpec:
         the input A from the target B itself (pix2pix `--sketches auto`). `--data DIR` is then a
         folder of target images alone (the B/ of a paired folder: A/ with `--direction BtoA`) and
         batches hold only "B".
+    reject: optional check of each decoded training image, uint8 (3, H, W) -> the reason it is
+        unusable (e.g. "grayscale"), or None to keep it. Rejected files are skipped like
+        unreadable ones and counted by reason. Runs in the data workers: a module-level function.
     """
 
     data: DataKind
