@@ -1,0 +1,95 @@
+"""`translator --screenshot OUT.png [IMAGE]`: open, run once, render the window to a PNG, exit.
+
+Used for the README's screenshots (`packaging/make_screenshots.py`) and as a smoke test of the
+whole app: plugins load, the image opens, the translator runs in the worker, the result shows.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from translator.gui.main_window import MainWindow
+
+
+class ScreenshotJob(QObject):
+    """Drives a `MainWindow` through ready -> images opened -> run -> grab; `finished` at the
+    end, with `status` 0 when everything worked and 1 otherwise (the PNG is written anyway)."""
+
+    finished = Signal()
+
+    def __init__(self, window: MainWindow, out: Path, *, expect_images: bool, translator: str | None = None,
+                 params: dict[str, Any] | None = None, timeout_s: float = 600) -> None:
+        super().__init__(window)
+        self.window = window
+        self.out = out
+        self.expect_images = expect_images
+        self.translator = translator
+        self.params = params or {}
+        self.status = 1
+        self._ready = False
+        self._opened = not expect_images
+        self._done = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(int(timeout_s * 1000))
+        self._timer.timeout.connect(lambda: self._fail("timed out"))
+
+    def start(self) -> None:
+        self.window.ready.connect(self._on_ready)
+        self.window.images_opened.connect(self._on_opened)
+        self.window.run_finished.connect(self._on_run)
+        self._timer.start()
+        if self.window.is_ready:
+            self._on_ready()
+
+    def _on_ready(self) -> None:
+        self._ready = True
+        if self.translator and not self.window.translator_picker.select(self.translator):
+            print(f"translator: screenshot: no translator named {self.translator!r}", file=sys.stderr)
+        if self.params:
+            self.window.param_form.set_values(self.params, strict=False)
+        self._maybe_run()
+
+    def _on_opened(self, items: list) -> None:
+        self._opened = True
+        self._maybe_run()
+
+    def _maybe_run(self) -> None:
+        if not (self._ready and self._opened) or self._done:
+            return
+        spec = self.window.spec
+        if spec is None or (spec.task.needs_input and self.window.images.current is None):
+            self._grab(ok=spec is not None and not self.expect_images)
+            return
+        if self.window.run_current() is None and not self._done:
+            self._grab(ok=self.window.shown_record is not None)
+
+    def _on_run(self, outcome: Any) -> None:
+        if isinstance(outcome, BaseException):
+            print(f"translator: screenshot: the run failed: {outcome}", file=sys.stderr)
+        self._grab(ok=not isinstance(outcome, BaseException))
+
+    def _fail(self, why: str) -> None:
+        print(f"translator: screenshot: {why}", file=sys.stderr)
+        self._grab(ok=False)
+
+    def _grab(self, *, ok: bool) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._timer.stop()
+        QTimer.singleShot(200, lambda: self._save(ok))
+
+    def _save(self, ok: bool) -> None:
+        self.window.canvas.fit()
+        pixmap = self.window.grab()
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        if not pixmap.save(str(self.out), "PNG"):
+            print(f"translator: screenshot: cannot write {self.out}", file=sys.stderr)
+            ok = False
+        self.status = 0 if ok else 1
+        self.window.close()
+        self.finished.emit()
