@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 from gui_fakes import FakePlugin
 
-pytest.importorskip("pytestqt")
-
 
 @pytest.fixture
 def write_png(tmp_path: Path) -> Callable[..., Path]:

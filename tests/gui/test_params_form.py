@@ -1,0 +1,91 @@
+"""Parameter controls generated from each Param type: values round-trip and reach the form."""
+from __future__ import annotations
+
+import pytest
+
+from translator import api
+from translator.gui.params_form import (
+    BoolControl,
+    ChoiceControl,
+    ColorPointsControl,
+    FilePathControl,
+    NumberControl,
+    ParamForm,
+    SeedControl,
+    TextControl,
+    control_for,
+)
+from translator.params import SEED_MAX
+
+pytestmark = pytest.mark.gui
+
+PARAMS = (
+    api.Choice(name="mode", choices=("a", "b", "c"), default="b", help="the mode"),
+    api.Int(name="count", default=4, minimum=-5, maximum=20, step=1),
+    api.Int(name="huge", default=0, minimum=0, maximum=10**6, step=1),
+    api.Float(name="gain", default=0.5, minimum=0.0, maximum=2.0, step=0.05),
+    api.Bool(name="on", default=True),
+    api.Seed(name="seed", default=3),
+    api.Text(name="label", default="x"),
+    api.FilePath(name="file", default="", filters=("*.npz",)),
+    api.ColorPoints(name="hints"),
+)
+KINDS = (ChoiceControl, NumberControl, NumberControl, NumberControl, BoolControl, SeedControl, TextControl,
+         FilePathControl, ColorPointsControl)
+VALUES = {
+    "mode": "c", "count": -3, "huge": 999_999, "gain": 1.25, "on": False, "seed": SEED_MAX,
+    "label": "hello world", "file": "/tmp/latent.npz",
+    "hints": (api.ColorPoint(0.25, 0.5, (255, 0, 10)), api.ColorPoint(1.0, 0.0, (1, 2, 3))),
+}
+
+
+@pytest.fixture
+def form(qtbot):
+    widget = ParamForm()
+    qtbot.addWidget(widget)
+    widget.set_params(PARAMS)
+    return widget
+
+
+def test_each_param_type_gets_its_control(form):
+    for param, kind in zip(PARAMS, KINDS):
+        assert type(form.controls[param.name]) is kind
+        assert type(control_for(param)) is kind
+    assert form.controls["mode"].toolTip() == "the mode"
+
+
+def test_defaults_then_values_round_trip(form):
+    assert form.values() == {p.name: p.default_value for p in PARAMS}
+    form.set_values(VALUES)
+    assert form.values() == VALUES
+    rebuilt = ParamForm()
+    rebuilt.set_params(PARAMS, VALUES)
+    assert rebuilt.values() == VALUES
+
+
+def test_slider_and_spin_box_stay_in_step(form, qtbot):
+    gain = form.controls["gain"]
+    with qtbot.waitSignal(form.changed):
+        gain.slider.setValue(gain.slider.maximum())
+    assert gain.spin.value() == pytest.approx(2.0) and form.values()["gain"] == pytest.approx(2.0)
+    gain.spin.setValue(0.5)
+    assert gain.slider.value() == gain._to_slider(0.5)
+    count = form.controls["count"]
+    count.slider.setValue(0)
+    assert form.values()["count"] == -5
+
+
+def test_seed_random_button_picks_a_valid_seed(form):
+    seed = form.controls["seed"]
+    seen = set()
+    for _ in range(5):
+        seed.random_button.click()
+        seen.add(form.values()["seed"])
+    assert len(seen) > 1 and all(0 <= s <= SEED_MAX for s in seen)
+
+
+def test_invalid_values_are_refused_or_skipped(form):
+    with pytest.raises(api.ParameterError):
+        form.set_values({"gain": 5.0})
+    form.set_values({"gain": 5.0, "unknown": 1, "mode": "zzz"}, strict=False)
+    assert form.values()["gain"] == 0.5 and form.values()["mode"] == "b"

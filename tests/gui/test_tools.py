@@ -1,0 +1,138 @@
+"""Sketch pad (strokes, eraser, undo/redo, live re-run), colour hints on the canvas, batch in
+the window and dropping a weights file."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gui_fakes import RECEIVED
+from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QColor
+from test_canvas import drag, mouse
+from test_main_window import drop
+
+from translator.gui.batch import BatchItem
+from translator.gui.sketch import SketchDocument
+from translator.params import ColorPoint
+
+pytestmark = pytest.mark.gui
+
+
+def at(view, x: float, y: float) -> QPointF:
+    """Viewport position of image pixel (x, y)."""
+    return QPointF(view.mapFromScene(QPointF(x, y)))
+
+
+def inked(rgb: np.ndarray, y: int, x0: int, x1: int) -> bool:
+    """Every column x0..x1 has dark ink within 5 rows of y."""
+    return bool((rgb[y - 5:y + 6, x0:x1].min(axis=(0, 2)) < 0.2).all())
+
+
+def test_sketch_strokes_undo_redo_and_eraser(make_window):
+    window = make_window()
+    item = window.new_sketch()
+    doc: SketchDocument = item.sketch
+    assert window.sketch_bar.isVisible() and window.canvas.before.tool is not None
+    assert float(item.image.rgb.min()) == 1.0  # a blank white page
+    view = window.canvas.before
+    window.sketch_bar.width_spin.setValue(6)
+    drag(view, at(view, 100, 100), at(view, 300, 100))
+    assert len(doc.strokes) == 1 and item.revision == 1
+    assert inked(item.image.rgb, 100, 120, 280) and float(item.image.rgb[200:, :].min()) == 1.0
+    drag(view, at(view, 100, 300), at(view, 300, 300))
+    window.undo_action.trigger()
+    assert len(doc.strokes) == 1 and float(item.image.rgb[290:310].min()) == 1.0
+    window.redo_action.trigger()
+    assert len(doc.strokes) == 2 and inked(item.image.rgb, 300, 150, 250)
+    window.sketch_bar.eraser_button.click()
+    window.sketch_bar.width_spin.setValue(30)
+    drag(view, at(view, 80, 100), at(view, 320, 100))
+    assert float(item.image.rgb[90:110].min()) == 1.0  # erased back to the page
+    window.undo_action.trigger()
+    assert inked(item.image.rgb, 100, 120, 280)
+
+
+def test_sketch_reruns_after_a_pause(make_window, qtbot):
+    window = make_window()
+    window.translator_picker.select("echo")
+    item = window.new_sketch()
+    view = window.canvas.before
+    with qtbot.waitSignal(window.run_finished, timeout=5000) as blocker:
+        drag(view, at(view, 50, 50), at(view, 200, 220))
+    record = blocker.args[0]
+    np.testing.assert_allclose(record.result.rgb, 1 - item.image.rgb, atol=1e-5)
+    assert window.shown_record is record
+
+
+def test_draw_over_an_opened_image(make_window, open_images, write_png):
+    window = make_window()
+    (source,) = open_images(window, [write_png("photo.png", width=64, height=48)])
+    sketch = window.draw_over_current()
+    assert sketch.image.rgb.shape == (48, 64, 3)
+    np.testing.assert_allclose(sketch.image.rgb, source.image.rgb, atol=1 / 255)
+
+
+def test_colour_points_placed_moved_removed_reach_the_translator(make_window, open_images, run_wait,
+                                                                  write_png, qtbot):
+    window = make_window()
+    window.translator_picker.select("hinted")
+    (item,) = open_images(window, [write_png("gray.png", width=40, height=30)])
+    view = window.canvas.before
+    control = window.param_form.color_points_control()
+    assert view.tool is window.hint_tool
+    mouse(view, QEvent.Type.MouseButtonPress, at(view, 10.5, 5.5))
+    mouse(view, QEvent.Type.MouseButtonRelease, at(view, 10.5, 5.5))
+    (first,) = control.value()
+    assert first.x == pytest.approx(10.5 / 40, abs=0.02) and first.y == pytest.approx(5.5 / 30, abs=0.02)
+    pixel = item.view.pixelColor(10, 5)
+    assert first.rgb == (pixel.red(), pixel.green(), pixel.blue())  # the colour under the click
+    control.set_color(QColor(0, 255, 0))
+    mouse(view, QEvent.Type.MouseButtonPress, at(view, 30.5, 20.5))
+    mouse(view, QEvent.Type.MouseButtonRelease, at(view, 30.5, 20.5))
+    assert control.value()[1].rgb == (0, 255, 0)
+    drag(view, at(view, 10.5, 5.5), at(view, 20.5, 15.5))
+    moved = control.value()[0]
+    assert moved.x == pytest.approx(20.5 / 40, abs=0.02) and moved.rgb == first.rgb
+    window.hint_tool.pick_color = lambda initial: QColor(0, 0, 255)
+    point = at(view, 20.5, 15.5)
+    mouse(view, QEvent.Type.MouseButtonDblClick, point)
+    assert control.value()[0].rgb == (0, 0, 255)
+    record = run_wait(window)
+    assert RECEIVED["hinted"]["hints"] == control.value()
+    np.testing.assert_allclose(record.result.rgb[15, 20], [0, 0, 1], atol=1e-5)
+    np.testing.assert_allclose(record.result.rgb[20, 30], [0, 1, 0], atol=1e-5)
+    mouse(view, QEvent.Type.MouseButtonPress, at(view, 30.5, 20.5), Qt.MouseButton.RightButton)
+    assert len(control.value()) == 1
+    control.clear_button.click()
+    assert control.value() == () and window.hint_tool.markers == []
+    window.param_form.set_values({"hints": (ColorPoint(0.5, 0.5, (9, 9, 9)),)})
+    assert len(window.hint_tool.markers) == 1
+
+
+def test_batch_over_open_images_and_a_bad_file(make_window, open_images, write_png, tmp_path, qtbot):
+    window = make_window()
+    window.translator_picker.select("echo")
+    open_images(window, [write_png("a.png", seed=1), write_png("b.png", seed=2)])
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    items = window.open_batch_items() + [BatchItem(label="bad.png", path=bad)]
+    with qtbot.waitSignal(window.batch_finished, timeout=10000) as blocker:
+        window.start_batch(items, tmp_path / "out", "webp")
+    report = blocker.args[0]
+    assert sorted(p.name for p in report.written) == ["a_echo.webp", "b_echo.webp"]
+    assert [label for label, _ in report.errors] == ["bad.png"]
+    assert any("1 failed" in m for m in window.messages.texts("error"))
+    assert window.batch_report_box.isVisible() and not window.batch_report_box.isModal()
+    qtbot.waitUntil(lambda: not window.busy, timeout=5000)
+    assert window.run_action.isEnabled()
+
+
+def test_dropping_an_unknown_weights_file_reports_it(make_window, tmp_path, qtbot):
+    window = make_window()
+    weights = tmp_path / "mystery.safetensors"
+    weights.write_bytes(b"not safetensors at all")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(weights))])
+    drop(window, mime)
+    qtbot.waitUntil(lambda: any("mystery.safetensors" in m for m in window.messages.texts("error")),
+                    timeout=5000)
+    assert len(window.images) == 0
