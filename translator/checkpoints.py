@@ -36,11 +36,16 @@ def read_safetensors(path: Path) -> dict[str, Tensor]:
 
 
 def read_torch(path: Path) -> Any:
-    """`torch.load` restricted to tensors and plain containers (weights_only=True), on the CPU."""
+    """`torch.load` restricted to tensors, plain containers and argparse Namespaces (weights_only=True), on the CPU."""
+    import argparse
+
     import torch
 
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        # argparse.Namespace: training options saved beside the weights (rosinality's StyleGAN2
+        # checkpoints); a plain attribute holder, safe to rebuild
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise CheckpointError(
             f"{path.name}: refused, the file holds Python objects other than weights "
