@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QStackedLayout,
     QStyleOptionGraphicsItem,
     QVBoxLayout,
@@ -383,6 +384,7 @@ class Canvas(QWidget):
             column = QVBoxLayout()
             column.setSpacing(0)
             label.setObjectName("paneLabel")
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             column.addWidget(label)
             column.addWidget(view, 1)
             panes.addLayout(column, 1)
