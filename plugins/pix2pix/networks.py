@@ -19,7 +19,8 @@ Networks work in [-1, 1]; `Pix2Pix` converts from and to the API's [0, 1]. Our m
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -79,12 +80,31 @@ class Pix2PixConfig:
         return 2 ** self.num_downs
 
 
+class InstanceNorm(nn.InstanceNorm2d):
+    """Instance normalisation without affine parameters or running statistics (as the reference).
+
+    `frozen` (None normally): per-channel (mean, var), each (C,), to normalise with instead of
+    each image's own statistics; set by `frozen_instance_norm` so that the tiles of one image are
+    all normalised alike. (B, C, H, W) -> (B, C, H, W).
+    """
+
+    def __init__(self, channels: int) -> None:
+        super().__init__(channels, affine=False, track_running_stats=False)
+        self.frozen: tuple[Tensor, Tensor] | None = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.frozen is None:
+            return super().forward(x)
+        mean, var = (s.to(device=x.device, dtype=x.dtype).view(1, -1, 1, 1) for s in self.frozen)
+        return (x - mean) * torch.rsqrt(var + self.eps)
+
+
 def make_norm(norm: str, channels: int) -> nn.Module:
     """Batch norm (affine, running statistics), instance norm (neither, as the reference) or none."""
     if norm == "batch":
         return nn.BatchNorm2d(channels)
     if norm == "instance":
-        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+        return InstanceNorm(channels)
     if norm == "none":
         return nn.Identity()
     raise api.ParameterError(f"unknown norm {norm!r}; use one of {', '.join(NORMS)}")
@@ -234,3 +254,34 @@ def build_generator(config: Pix2PixConfig) -> UnetGenerator:
 def build_discriminator(ndf: int = 64, n_layers: int = 3, norm: str = "batch") -> PatchDiscriminator:
     """One freshly initialised conditional PatchGAN (6 input channels) for trainers."""
     return PatchDiscriminator(ndf, n_layers, norm)
+
+
+@contextmanager
+def frozen_instance_norm(generator: nn.Module, run: Callable[[], object]) -> Iterator[None]:
+    """Within the context, every `InstanceNorm` of `generator` normalises with the per-channel
+    statistics (batch-averaged, float32) its input had while `run()` ran (a forward pass on a
+    preview of the whole image) instead of each input's own: tiles then agree with each other.
+    A no-op for batch norm or no norm, whose inference does not depend on the input's statistics.
+    """
+    stats: dict[InstanceNorm, tuple[Tensor, Tensor]] = {}
+
+    def record(layer: nn.Module, args: tuple[Tensor, ...]) -> None:
+        x = args[0].float()
+        stats[layer] = (x.mean(dim=(0, 2, 3)), x.var(dim=(2, 3), unbiased=False).mean(dim=0))
+
+    layers = [m for m in generator.modules() if isinstance(m, InstanceNorm)]
+    if layers:
+        handles = [layer.register_forward_pre_hook(record) for layer in layers]
+        try:
+            with torch.no_grad():
+                run()
+        finally:
+            for handle in handles:
+                handle.remove()
+    try:
+        for layer, frozen in stats.items():
+            layer.frozen = frozen
+        yield
+    finally:
+        for layer in stats:
+            layer.frozen = None

@@ -6,6 +6,7 @@ converter are imported inside the callables.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +27,8 @@ further (and crops back); a smaller engine multiple keeps training crops of 64 o
 the shallower U-Nets trained at those sizes."""
 
 TILE_OVERLAP = 128
-"""Context per tile side. With batch norm in eval mode (running statistics) every tile is
-normalised alike, so only the receptive field matters: an 8-level U-Net nominally sees the whole
+"""Context per tile side. With batch norm in eval mode (running statistics), or instance norm
+frozen by `prepare_tiling`, every tile is normalised alike, so only the receptive field matters: an 8-level U-Net nominally sees the whole
 tile, but its output depends mostly on the nearest ~100 pixels, which 128 covers (tiles are then
 at least 3 * 128 + 32 px wide)."""
 
@@ -66,6 +67,17 @@ def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: 
     return model(images)[..., :height, :width]
 
 
+def prepare_tiling(model: nn.Module, preview: Tensor, params: Mapping[str, Any],
+                   ctx: api.RunContext) -> AbstractContextManager[None]:
+    """For instance-norm U-Nets (imported ones may have them): freeze every instance norm to the
+    statistics it sees on `preview` ((1, 3, h, w) in [0, 1], the whole image scaled down), so that
+    all tiles are normalised alike. Batch norm in eval mode needs nothing (a no-op context).
+    """
+    from translator_plugins.pix2pix.networks import frozen_instance_norm
+
+    return frozen_instance_norm(model.G, lambda: translate(model, preview, params, ctx))
+
+
 def _training_spec() -> api.TrainingSpec:
     """`training.training_spec()` (that module imports torch only when training starts)."""
     from translator_plugins.pix2pix import training
@@ -89,6 +101,7 @@ def spec() -> api.TranslatorSpec:
         size_multiple=SIZE_MULTIPLE,
         tileable=True,
         tile_overlap=TILE_OVERLAP,
+        prepare_tiling=prepare_tiling,
         training=_training_spec(),
     )
 
