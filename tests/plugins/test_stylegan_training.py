@@ -1,0 +1,72 @@
+"""Training StyleGAN2 through `translator-train`: a few steps run and export; fine-tuning; ADA."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from translator.training.cli import main
+from translator_plugins.stylegan import training
+
+torch.set_num_threads(1)
+SMALL = ["--size", "16", "--batch-size", "4", "--channel-base", "64", "--channel-max", "8", "--z-dim", "8",
+         "--w-dim", "8", "--mapping-layers", "2", "--workers", "0", "--quiet", "--device", "cpu",
+         "--r1-interval", "2", "--pl-weight", "2", "--augment-p", "0.5", "--sample-every", "2"]
+
+
+@pytest.fixture
+def images(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        cv2.imwrite(str(folder / f"{i}.png"), rng.integers(0, 255, (20, 20, 3), dtype=np.uint8))
+    return folder
+
+
+@pytest.mark.slow
+def test_a_few_steps_train_export_and_fine_tune(images, tmp_path, translator_home):
+    from translator.plugins import load_registry
+    from translator.store import ModelStore
+
+    out = tmp_path / "runs"
+    assert main(["--plugin", "stylegan", "--data", str(images), "--steps", "4", "--name", "tiny", "--out", str(out),
+                 "--from", "scratch", *SMALL]) == 0
+    store = ModelStore(load_registry())
+    entry = store.get("tiny", "stylegan")
+    assert entry.card.config["resolution"] == 16 and entry.card.training["steps"] == 4
+    model = store.load(entry)
+    assert model(torch.randn(2, 8)).shape == (2, 3, 16, 16)
+    assert list((out / "tiny" / "samples").glob("*.png"))
+    assert main(["--plugin", "stylegan", "--data", str(images), "--steps", "2", "--name", "tuned", "--out", str(out),
+                 "--from", "tiny", *SMALL]) == 0
+    assert store.get("tuned", "stylegan").card.source["from"] == "tiny"
+    # fine-tuning needs the model's resolution
+    assert main(["--plugin", "stylegan", "--data", str(images), "--steps", "2", "--name", "bad", "--out", str(out),
+                 "--from", "tiny", *SMALL[:0], "--size", "32", *SMALL[2:]]) == 2
+
+
+def test_ada_probability_follows_the_overfitting_heuristic():
+    ada = training.AdaptiveAugment(p=0.5, target=0.6, kimg=1.0, interval=4)
+    for _ in range(4):
+        ada.observe(torch.ones(8, 1))           # D sure of every real image: r_t = 1 > 0.6
+        ada.step(8)
+    assert ada.last_rt == 1.0 and ada.p == pytest.approx(0.5 + 8 * 4 / 1000)
+    for _ in range(4):
+        ada.observe(-torch.ones(8, 1))          # r_t = -1 < 0.6: less augmentation
+        ada.step(8)
+    assert ada.p == pytest.approx(0.5)
+    state = ada.state_dict()
+    other = training.AdaptiveAugment()
+    other.load_state_dict(state)
+    assert other.p == ada.p
+
+
+def test_augmentation_is_differentiable_and_respects_p():
+    x = (torch.rand(6, 3, 16, 16) * 2 - 1).requires_grad_(True)
+    assert training.AdaptiveAugment(p=0.0)(x) is x
+    y = training.AdaptiveAugment(p=1.0)(x)
+    assert y.shape == x.shape and not torch.allclose(y, x)
+    y.sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
