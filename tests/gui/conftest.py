@@ -46,7 +46,7 @@ def make_window(qtbot: Any, plugin_registry: Callable[..., Any], tmp_path: Path)
                             settings=settings)
         qtbot.addWidget(window)
         if settings_file is None:
-            window.resize(900, 600)
+            window.resize(1000, 600)
         window.show()
         qtbot.waitExposed(window)
         made.append(window)

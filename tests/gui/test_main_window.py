@@ -260,9 +260,9 @@ def test_settings_persist_translator_params_and_geometry(make_window, tmp_path):
     window = make_window(settings_file=settings_file)
     window.translator_picker.select("echo")
     window.param_form.controls["strength"].spin.setValue(0.3)
-    window.resize(777, 555)
+    window.resize(790, 570)
     window.close()
     again = make_window(settings_file=settings_file)
     assert again.spec.name == "echo"
     assert again.param_form.values()["strength"] == pytest.approx(0.3)
-    assert again.width() == 777
+    assert (again.width(), again.height()) == (790, 570)
