@@ -21,8 +21,11 @@ def test_screenshot_opens_runs_and_saves_the_window(fake_distribution, write_png
     source = (EXAMPLE / "translator_plugin_example" / "__init__.py").read_text()
     fake_distribution("translator-plugin-example", "translator_plugin_example", source, entry="example-sepia")
     out = tmp_path / "shot.png"
-    status = run_app([write_png("photo.png", width=64, height=48)], screenshot=out, translator="sepia",
-                     params={"strength": 0.5})
+    try:
+        status = run_app([write_png("photo.png", width=64, height=48)], screenshot=out, translator="sepia",
+                         params={"strength": 0.5})
+    finally:
+        qapp.setStyleSheet("")
     assert status == 0
     shot = read_image(out)
     assert shot.width >= 640 and shot.height >= 400

@@ -10,13 +10,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from translator import __version__
 
 SETTINGS_FILE = "settings.ini"
-SCREENSHOT_TIMEOUT_S = 600
 
 
 def app_settings() -> QSettings:
@@ -62,18 +61,19 @@ def run_app(paths: Sequence[str | Path] = (), screenshot: str | Path | None = No
     QTimer.singleShot(0, window.start)
     if paths:
         QTimer.singleShot(0, lambda: window.open_paths([Path(p) for p in paths]))
-    job = None
-    if screenshot is not None:
-        from translator.gui.screenshot import ScreenshotJob
+    if screenshot is None:
+        return int(app.exec())
+    from translator.gui.screenshot import ScreenshotJob
 
-        job = ScreenshotJob(window, Path(screenshot), expect_images=bool(paths),
-                            translator=translator, params=params)
-        job.finished.connect(app.quit)
-        job.start()
-    status = app.exec()
-    if job is not None:
-        return job.status
-    return int(status)
+    # A local event loop, not app.exec()/quit(): quitting the application would stop every later
+    # event loop of this process (run_app may be called again, e.g. by tests and scripts).
+    app.setQuitOnLastWindowClosed(False)
+    loop = QEventLoop()
+    job = ScreenshotJob(window, Path(screenshot), expect_images=bool(paths), translator=translator,
+                        params=params)
+    job.finished.connect(loop.quit)
+    job.start()
+    loop.exec()
+    window.deleteLater()
+    return job.status
 
-
-__all__ = ["run_app", "make_application", "app_settings", "QObject"]
