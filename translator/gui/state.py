@@ -221,6 +221,8 @@ def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
     if isinstance(value, tuple):
-        return f"{len(value)} points" if value and hasattr(value[0], "rgb") else str(list(value))
+        if not value:
+            return "none"
+        return f"{len(value)} points" if hasattr(value[0], "rgb") else str(list(value))
     text = str(value)
     return text if len(text) <= 24 else text[:21] + "..."
