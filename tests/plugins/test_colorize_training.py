@@ -1,0 +1,118 @@
+"""Training the colorizer: the loss falls, the GAN option, grayscale photos skipped and counted."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from translator import api
+from translator.plugins import Registry
+from translator.store import ModelStore
+from translator.training.cli import main
+from translator.training.data import ImageDataset, Item, Sources, first_readable
+from translator.training.losses import GANLoss
+from translator_plugins import colorize
+from translator_plugins.colorize import metrics
+from translator_plugins.colorize.plugin import DEFAULT_CONFIG
+from translator_plugins.colorize.training import ColorizeTrainer, training_spec
+
+torch.set_num_threads(1)
+TINY_OPTIONS = {"gan_weight": 0.0, "p_no_hints": 0.5, "width": 4, "depth": 2, "middle": 1, "ndf": 8,
+                "lr": 3e-3, "betas": (0.9, 0.99), "optimizer": "adam", "size": 32, "d_steps": 1, "seed": 0}
+TINY_CLI = ["--plugin", "colorize", "--from", "scratch", "--size", "32", "--load-size", "36", "--width", "4",
+            "--depth", "2", "--middle", "1", "--workers", "0", "--quiet", "--device", "cpu", "--batch-size", "2"]
+
+
+def context(**options) -> api.TrainContext:
+    return api.TrainContext(device=torch.device("cpu"), options={**TINY_OPTIONS, **options},
+                            gan_loss=GANLoss("lsgan"), default_config=dict(DEFAULT_CONFIG), seed=0)
+
+
+def colour_batch(count: int = 4, size: int = 32, seed: int = 0) -> torch.Tensor:
+    low = torch.rand(count, 3, 3, 3, generator=torch.Generator().manual_seed(seed))
+    return torch.nn.functional.interpolate(low, size=(size, size), mode="bilinear", align_corners=False)
+
+
+def write(folder: Path, count: int, *, gray: bool = False, seed: int = 0) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(count):
+        rgb = cv2.resize(rng.random((3, 3, 3)).astype(np.float32), (48, 40), interpolation=cv2.INTER_CUBIC)
+        if gray:
+            rgb = np.repeat(rgb.mean(axis=2, keepdims=True), 3, axis=2)
+        name = f"{'gray' if gray else 'colour'}_{i}.png"
+        cv2.imwrite(str(folder / name), (rgb.clip(0, 1) * 255).astype(np.uint8))
+
+
+def test_a_few_steps_lower_the_loss():
+    torch.manual_seed(0)
+    trainer = ColorizeTrainer(context())
+    batch = {"image": colour_batch(2, 16)}
+    losses = [trainer.train_step(batch, step)["ab"] for step in range(20)]
+    assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
+    model, config = trainer.export()
+    assert config == {"architecture": "unet", "width": 4, "depth": 2, "middle": 1}
+    assert not model.training
+    rows = trainer.samples(batch)
+    assert len(rows) == 4 and all(r.shape == (2, 3, 16, 16) for r in rows)
+    assert all(0.0 <= float(r.min()) and float(r.max()) <= 1.0 for r in rows)
+    assert trainer.ctx.unwrap(trainer.G).training  # samples leave the network in training mode
+
+
+def test_gan_term_trains_a_critic_and_state_round_trips():
+    torch.manual_seed(0)
+    trainer = ColorizeTrainer(context(gan_weight=0.5))
+    assert set(trainer.networks()) == {"G", "D"} and set(trainer.optimizers()) == {"G", "D"}
+    losses = trainer.train_step({"image": colour_batch(2)}, 0)
+    assert set(losses) == {"ab", "G_gan", "D"} and all(np.isfinite(v) for v in losses.values())
+    state = trainer.state_dict()
+    again = ColorizeTrainer(context(gan_weight=0.5))
+    again.load_state_dict(state)
+    assert torch.equal(again.hint_generator.get_state(), trainer.hint_generator.get_state())
+
+
+def test_size_must_fit_the_network():
+    with pytest.raises(api.ParameterError, match="multiple of 4"):
+        ColorizeTrainer(context(size=30))
+
+
+def test_grayscale_files_are_rejected_with_their_reason(tmp_path):
+    write(tmp_path, 2)
+    write(tmp_path, 1, gray=True)
+    files = sorted(tmp_path.glob("*.png"))  # colour_0, colour_1, gray_0
+    sources = Sources({"image": [Item(p) for p in files]}, paired=False, folders={"image": str(tmp_path)})
+    dataset = ImageDataset(sources, max_side=None, reject=metrics.reject_grayscale)
+    item = dataset[{"image": 2}]
+    assert item["_rejected"] == [[str(files[2]), "grayscale"]]
+    assert item["image"].shape == (3, 40, 48)  # replaced by the next usable image
+    only_gray = Sources({"image": [Item(files[2])]}, paired=False, folders={"image": "grays"})
+    with pytest.raises(api.DataError, match="could be read and used"):
+        first_readable(only_gray, 4, max_side=None, reject=metrics.reject_grayscale)
+
+
+def test_translator_train_skips_grayscale_photos_with_a_count(tmp_path, capsys):
+    data = tmp_path / "photos"
+    write(data, 3)
+    write(data, 2, gray=True, seed=1)
+    registry = Registry()
+    registry.register(colorize, "colorize")
+    assert main(["--data", str(data), "--steps", "4", "--out", str(tmp_path / "runs"), "--name", "tiny",
+                 *TINY_CLI], registry=registry) == 0
+    assert "skipped 2 grayscale image file(s)" in capsys.readouterr().err
+    entry = ModelStore(registry).get("tiny", "colorize")
+    assert entry.card.training["skipped"] == {"grayscale": 2}
+    assert entry.card.config == {"architecture": "unet", "width": 4, "depth": 2, "middle": 1}
+    assert json.loads(entry.card_path.read_text())["training"]["data"]["image"]["images"] == 5
+    assert ModelStore(registry).load(entry).follows_hints
+    assert list((tmp_path / "runs" / "tiny" / "samples").glob("*.png"))
+
+
+def test_training_spec_defaults():
+    spec = training_spec()
+    assert spec.data is api.DataKind.SINGLE and spec.reject is metrics.reject_grayscale
+    assert {p.name for p in spec.options} >= {"gan_weight", "p_no_hints", "width", "depth"}
+    assert next(p for p in spec.options if p.name == "gan_weight").default == 0.0
