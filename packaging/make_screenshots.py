@@ -10,13 +10,16 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "translator" / "gui" / "resources" / "samples"
 SHOTS = {
     "pix2pix": (SAMPLES / "handbag_sketch.png", {}),
-    "colorize": (SAMPLES / "landscape_gray.png", {}),
+    "colorize": (SAMPLES / "landscape_gray.png", {"hints": [
+        {"x": 0.3, "y": 0.12, "rgb": [80, 150, 235]}, {"x": 0.5, "y": 0.62, "rgb": [70, 150, 60]},
+        {"x": 0.4, "y": 0.92, "rgb": [50, 110, 170]}, {"x": 0.78, "y": 0.23, "rgb": [255, 220, 120]}]}),
     "cyclegan": (SAMPLES / "landscape.png", {}),
     "stylegan": (None, {"seed": 7}),
 }
@@ -35,11 +38,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, TRANSLATOR_HOME=str(args.out / ".home"))
     failed = 0
     for plugin in args.plugins:
         image, params = SHOTS[plugin]
         out = args.out / f"{plugin}.png"
+        env = dict(os.environ, TRANSLATOR_HOME=tempfile.mkdtemp(prefix="translator-shots-"))
         result = subprocess.run([sys.executable, "-c", CHILD, plugin, str(out), str(image or ""), repr(params)],
                                 env=env, capture_output=True, text=True)
         ok = result.returncode == 0

@@ -13,6 +13,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from translator.gui.main_window import MainWindow
 
+SIZE = (1280, 800)
+"""Window size of a screenshot, whatever the saved geometry."""
+
 
 class ScreenshotJob(QObject):
     """Drives a `MainWindow` through ready -> images opened -> run -> grab; `finished` at the
@@ -38,6 +41,7 @@ class ScreenshotJob(QObject):
         self._timer.timeout.connect(lambda: self._fail("timed out"))
 
     def start(self) -> None:
+        self.window.resize(*SIZE)
         self.window.ready.connect(self._on_ready)
         self.window.images_opened.connect(self._on_opened)
         self.window.run_finished.connect(self._on_run)
