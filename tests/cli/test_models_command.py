@@ -46,9 +46,11 @@ def test_import_list_remove(fake_distribution, tmp_path, capsys, monkeypatch):
     assert "imported net.pth as toy/first" in capsys.readouterr().out
     assert main(["models", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert [(m["translator"], m["name"], m["kind"]) for m in listed] == [("toy", "first", "imported")]
+    assert [(m["translator"], m["name"], m["kind"]) for m in listed if m["translator"] == "toy"] == [
+        ("toy", "first", "imported")]
+    assert all(m["kind"] == "bundled" for m in listed if m["translator"] != "toy")
     assert main(["models", "remove", "toy/first"]) == 0
-    assert main(["models", "list"]) == 0
+    assert main(["models", "list", "--plugin", "toyplug"]) == 0
     assert "no models" in capsys.readouterr().out
 
 
