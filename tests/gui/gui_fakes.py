@@ -114,3 +114,14 @@ class ImportFailsPlugin:
     @api.hookimpl
     def translator_translators(self) -> list[api.TranslatorSpec]:
         raise ValueError("cannot find my weights folder")
+
+
+class ClaimingPlugin(FakePlugin):
+    """The fake translators plus an import hook that claims files holding an `echo.marker`."""
+
+    @api.hookimpl
+    def translator_claim_checkpoint(self, checkpoint: api.CheckpointFile, plugin: str | None,
+                                    context: api.ImportContext) -> api.CheckpointClaim | None:
+        if checkpoint.suffix != ".safetensors" or "echo.marker" not in checkpoint.load():
+            return None
+        return api.CheckpointClaim(translator="echo", config={}, state_dict={}, description="a marked echo")

@@ -136,3 +136,54 @@ def test_dropping_an_unknown_weights_file_reports_it(make_window, tmp_path, qtbo
     qtbot.waitUntil(lambda: any("mystery.safetensors" in m for m in window.messages.texts("error")),
                     timeout=5000)
     assert len(window.images) == 0
+
+
+def test_tablet_pressure_scales_the_stroke_and_the_eraser_end_erases(make_window):
+    from PySide6.QtGui import QInputDevice, QPointingDevice, QPointingDeviceUniqueId, QTabletEvent
+    from PySide6.QtWidgets import QApplication
+
+    window = make_window()
+    item = window.new_sketch()
+    view = window.canvas.before
+    window.sketch_bar.width_spin.setValue(20)
+
+    def pen(pointer: QPointingDevice.PointerType) -> QPointingDevice:
+        return QPointingDevice("pen", 1, QInputDevice.DeviceType.Stylus, pointer,
+                               QInputDevice.Capability.Position | QInputDevice.Capability.Pressure,
+                               1, 3, "", QPointingDeviceUniqueId())
+
+    def stroke(device: QPointingDevice, y: float, pressure: float) -> None:
+        for kind, x in ((QEvent.Type.TabletPress, 100), (QEvent.Type.TabletMove, 200),
+                        (QEvent.Type.TabletMove, 300), (QEvent.Type.TabletRelease, 300)):
+            pos = at(view, x, y)
+            buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.TabletRelease else Qt.MouseButton.LeftButton
+            event = QTabletEvent(kind, device, pos, view.viewport().mapToGlobal(pos), pressure, 0, 0, 0, 0, 0,
+                                 Qt.KeyboardModifier.NoModifier, Qt.MouseButton.LeftButton, buttons)
+            QApplication.sendEvent(view.viewport(), event)
+
+    stroke(pen(QPointingDevice.PointerType.Pen), 100, 0.25)  # 5 px wide
+    stroke(pen(QPointingDevice.PointerType.Pen), 300, 1.0)   # 20 px wide
+    assert len(item.sketch.strokes) == 2 and item.sketch.strokes[0].points[1][2] == pytest.approx(0.25)
+    dark = (item.image.rgb.mean(axis=2) < 0.5)
+    thin, thick = dark[80:120, 200].sum(), dark[280:320, 200].sum()
+    assert 3 <= thin <= 7 and 17 <= thick <= 23
+    stroke(pen(QPointingDevice.PointerType.Eraser), 300, 1.0)
+    assert item.sketch.strokes[-1].eraser and not item.sketch.eraser
+    assert float(item.image.rgb[295:306, 150:250].min()) > 0.95  # erased (antialiased rims aside)
+
+
+def test_dropping_a_weights_file_imports_it_as_a_model(make_window, tmp_path, qtbot):
+    import torch
+    from gui_fakes import ClaimingPlugin
+    from safetensors.torch import save_file
+
+    window = make_window(ClaimingPlugin())
+    weights = tmp_path / "my-echo.safetensors"
+    save_file({"echo.marker": torch.zeros(1)}, str(weights))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(weights))])
+    with qtbot.waitSignal(window.models_changed, timeout=5000):
+        drop(window, mime)
+    assert window.spec.name == "echo" and window.model_picker.current_model() == "my-echo"
+    assert [e.name for e in window.store.list("echo")] == ["my-echo"]
+    assert any("Imported my-echo.safetensors" in m for m in window.messages.texts("info"))
