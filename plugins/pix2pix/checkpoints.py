@@ -83,7 +83,9 @@ def detect_config(state: Mapping[str, Tensor], use_dropout: bool = True) -> Pix2
 
     Levels are counted by following the nested blocks; norm is "instance" when the first
     convolution has a bias (the reference adds biases only with instance norm), "batch" when the
-    second level has a norm with weights, else "none". Raises `CheckpointError` otherwise.
+    second level has a norm with weights, else "none". The training size is taken to be
+    2**levels (the reference trains `unet_256` at 256 px, `unet_128` at 128 px).
+    Raises `CheckpointError` otherwise.
     """
     first = state[OUTER_KEY]
     if first.ndim != 4 or tuple(first.shape[1:]) != (3, 4, 4):
@@ -100,7 +102,8 @@ def detect_config(state: Mapping[str, Tensor], use_dropout: bool = True) -> Pix2
         norm = "batch"
     else:
         norm = "none"
-    return Pix2PixConfig(ngf=int(first.shape[0]), num_downs=levels, norm=norm, use_dropout=use_dropout)
+    return Pix2PixConfig(ngf=int(first.shape[0]), num_downs=levels, norm=norm, use_dropout=use_dropout,
+                         size=2**levels)
 
 
 def from_reference(state: Mapping[str, Tensor], config: Pix2PixConfig) -> tuple[dict[str, Tensor], int]:

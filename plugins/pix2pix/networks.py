@@ -44,12 +44,15 @@ class Pix2PixConfig:
         must be multiples of 2**num_downs.
     norm: "batch" (the paper), "instance" or "none".
     use_dropout: dropout 0.5 in the inner decoder levels (the paper's noise z).
+    size: side of the images it was trained on (256 in the paper); inputs bigger than that can
+        be run at that size (the translator's "work_at" parameter). 0: unknown.
     """
 
     ngf: int = 64
     num_downs: int = 8
     norm: str = "batch"
     use_dropout: bool = True
+    size: int = 256
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> Pix2PixConfig:
@@ -60,7 +63,7 @@ class Pix2PixConfig:
             raise api.ParameterError(f"unknown pix2pix config key(s) {', '.join(unknown)}; "
                                      f"known: {', '.join(sorted(known))}")
         values = {**asdict(cls()), **dict(config)}
-        bounds = {"ngf": (1, 1024), "num_downs": (MIN_LEVELS, MAX_LEVELS)}
+        bounds = {"ngf": (1, 1024), "num_downs": (MIN_LEVELS, MAX_LEVELS), "size": (0, 65_536)}
         for key, (least, most) in bounds.items():
             value = values[key]
             if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:

@@ -5,8 +5,8 @@ converter are imported inside the callables.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 NAME = "pix2pix"
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-DEFAULT_CONFIG: Mapping[str, Any] = {"ngf": 64, "num_downs": 8, "norm": "batch", "use_dropout": True}
+DEFAULT_CONFIG: Mapping[str, Any] = {"ngf": 64, "num_downs": 8, "norm": "batch", "use_dropout": True,
+                                     "size": 256}
 """The paper's 256 px generator (`networks.Pix2PixConfig`): U-Net, 8 levels, ngf 64, batch norm."""
 
 SIZE_MULTIPLE = 32
@@ -38,6 +39,13 @@ INVERT = api.Bool(
          "scans of negatives); the model expects dark lines on white")
 
 
+WORK_AT = api.Choice(
+    name="work_at", title="Work at", choices=("model", "image"), default="model",
+    help="model: shrink an image bigger than the model's training size to that size, translate and "
+         "enlarge the result, so that the model sees things as big as it learnt them (the "
+         "reference tests this way); image: translate at the image's own size")
+
+
 def build(config: Mapping[str, Any]) -> nn.Module:
     """A fresh `networks.Pix2Pix` (float32, CPU) for `config` (see `networks.Pix2PixConfig`)."""
     from translator_plugins.pix2pix import networks
@@ -48,16 +56,32 @@ def build(config: Mapping[str, Any]) -> nn.Module:
 def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: api.RunContext) -> Tensor:
     """(B, 3, H, W) in [0, 1] -> translated (B, 3, H, W) in [0, 1].
 
-    Sides that are not multiples of the model's 2**num_downs are padded here (reflect, or
-    replicate where the image is too small to reflect) and cropped back. Runs the model as the
-    engine gives it (eval mode: batch-norm running statistics, no dropout).
+    With `work_at` "model", an image whose longer side exceeds the model's training size is
+    shrunk to it first and the result enlarged back (not when tiled: see `prepare_tiling`). Sides that are not multiples of the model's
+    2**num_downs are padded here and cropped back. Runs the model as the engine gives it (eval
+    mode: batch-norm running statistics, no dropout).
     """
-    import torch.nn.functional as F
 
     ctx.check_cancelled()
     images = images.to(ctx.dtype)
     if params.get("invert", False):
         images = 1 - images
+    height, width = images.shape[-2:]
+    size = model.config.size
+    at_model_size = params.get("work_at", "model") == "model" and not getattr(model, "tiled", False)
+    if at_model_size and 0 < size < max(height, width):
+        scale = size / max(height, width)
+        small = (max(1, round(height * scale)), max(1, round(width * scale)))
+        out = _run_padded(model, _resize(images, small))
+        return _resize(out, (height, width)).clamp(0, 1)
+    return _run_padded(model, images)
+
+
+def _run_padded(model: nn.Module, images: Tensor) -> Tensor:
+    """The model on (B, 3, H, W) padded to its multiple (reflect, or replicate where the image is
+    too small to reflect), cropped back."""
+    import torch.nn.functional as F
+
     height, width = images.shape[-2:]
     multiple = model.config.size_multiple
     pad_h, pad_w = -height % multiple, -width % multiple
@@ -67,15 +91,37 @@ def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: 
     return model(images)[..., :height, :width]
 
 
+def _resize(images: Tensor, size: tuple[int, int]) -> Tensor:
+    """Bilinear resize of (B, 3, H, W) to `size`, antialiased when shrinking."""
+    import kornia
+
+    shrink = size[0] < images.shape[-2] or size[1] < images.shape[-1]
+    return kornia.geometry.transform.resize(images, size, interpolation="bilinear", antialias=shrink)
+
+
 def prepare_tiling(model: nn.Module, preview: Tensor, params: Mapping[str, Any],
                    ctx: api.RunContext) -> AbstractContextManager[None]:
-    """For instance-norm U-Nets (imported ones may have them): freeze every instance norm to the
-    statistics it sees on `preview` ((1, 3, h, w) in [0, 1], the whole image scaled down), so that
-    all tiles are normalised alike. Batch norm in eval mode needs nothing (a no-op context).
+    """Tiles run at their own size whatever `work_at` says (shrinking each tile on its own would
+    make them disagree). For instance-norm U-Nets (imported ones may have them), every instance
+    norm is frozen to the statistics it sees on `preview` ((1, 3, h, w) in [0, 1], the whole image
+    scaled down), so that all tiles are normalised alike; batch norm in eval mode needs nothing.
     """
     from translator_plugins.pix2pix.networks import frozen_instance_norm
 
-    return frozen_instance_norm(model.G, lambda: translate(model, preview, params, ctx))
+    images = preview.to(ctx.dtype)
+    if params.get("invert", False):
+        images = 1 - images
+    return _tiling(model, frozen_instance_norm(model.G, lambda: _run_padded(model, images)))
+
+
+@contextmanager
+def _tiling(model: nn.Module, frozen: AbstractContextManager[None]) -> Iterator[None]:
+    model.tiled = True
+    try:
+        with frozen:
+            yield
+    finally:
+        model.tiled = False
 
 
 def _training_spec() -> api.TrainingSpec:
@@ -93,7 +139,7 @@ def spec() -> api.TranslatorSpec:
         description="Paired image-to-image translation (Isola et al. 2017): a line drawing in, a "
                     "photo out, or any A to B mapping learnt from aligned pairs. Any image size.",
         task=api.TaskKind.IMAGE_TO_IMAGE,
-        params=(INVERT,),
+        params=(WORK_AT, INVERT),
         build=build,
         translate=translate,
         default_config=DEFAULT_CONFIG,

@@ -15,6 +15,7 @@ Imports only `translator.api` and this package; torch is imported when training 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from translator import api
@@ -66,6 +67,7 @@ class Pix2PixTrainer:
             self.config = networks.Pix2PixConfig.from_mapping(
                 {**ctx.default_config, "ngf": opts["ngf"], "num_downs": opts["num_downs"]})
         size = int(opts.get("size", 0))
+        self.config = replace(self.config, size=size)
         if size % self.config.size_multiple:
             raise api.ParameterError(f"--size {size} must be a multiple of {self.config.size_multiple} for a "
                                      f"{self.config.num_downs}-level U-Net (use --num-downs {_levels_for(size)} "

@@ -117,7 +117,8 @@ def test_published_layout_has_the_nested_keys_and_the_paper_size():
 def test_imported_generator_reproduces_the_reference_output(tmp_path, num_downs, norm):
     reference = seeded(ReferenceUnet(num_downs, 4, norm), seed=num_downs)
     result = claim(save(tmp_path, reference.state_dict()))
-    assert result.config == {"ngf": 4, "num_downs": num_downs, "norm": norm, "use_dropout": True}
+    assert result.config == {"ngf": 4, "num_downs": num_downs, "norm": norm, "use_dropout": True,
+                             "size": 2**num_downs}
     model = build_with_weights(plugin.build, result.config, result.state_dict, label="golden")
     x = torch.rand(2, 3, 2**num_downs, 2**num_downs, generator=torch.Generator().manual_seed(1)) * 2 - 1
     with torch.no_grad():
@@ -134,7 +135,7 @@ def test_full_size_file_with_module_prefix_imports(tmp_path):
              for k, s in layout.items()}
     result = claim(save(tmp_path, state, "latest_net_G.pth"))
     assert result.translator == "pix2pix"
-    assert result.config == {"ngf": 64, "num_downs": 8, "norm": "batch", "use_dropout": True}
+    assert result.config == {"ngf": 64, "num_downs": 8, "norm": "batch", "use_dropout": True, "size": 256}
     assert "'module.' prefix stripped" in result.description and "8 levels" in result.description
     parameters = sum(v.numel() for k, v in result.state_dict.items() if "running" not in k and "batches" not in k)
     assert parameters == 54_413_955

@@ -98,6 +98,7 @@ def test_inference_model_works_in_unit_range():
     ({"num_downs": 4}, "num_downs=4"),
     ({"num_downs": True}, "num_downs=True"),
     ({"norm": "group"}, "norm='group'"),
+    ({"size": -1}, "size=-1"),
     ({"use_dropout": "yes"}, "use_dropout='yes'"),
     ({"n_blocks": 9}, "unknown pix2pix config key(s) n_blocks"),
 ])

@@ -109,7 +109,7 @@ def test_paired_run_lowers_the_l1_loss_and_exports_a_loadable_model(tmp_path):
     store = ModelStore(load_registry())
     entry = store.get("tiny", "pix2pix")
     card = json.loads(entry.card_path.read_text())
-    assert card["config"] == {"ngf": 4, "num_downs": 5, "norm": "batch", "use_dropout": True}
+    assert card["config"] == {"ngf": 4, "num_downs": 5, "norm": "batch", "use_dropout": True, "size": 32}
     assert card["training"]["data"]["A"]["images"] == 4 and card["training"]["gan_loss"] == "non-saturating"
     state = read_safetensors(entry.weights)
     assert all(t.dtype == torch.float16 for t in state.values() if t.is_floating_point())
