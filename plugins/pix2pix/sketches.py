@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from translator import api
 
 if TYPE_CHECKING:
-    import torch
     from torch import Tensor
 
 K = 1.6
