@@ -44,7 +44,7 @@ def main() -> int:
         out = args.out / f"{plugin}.png"
         env = dict(os.environ, TRANSLATOR_HOME=tempfile.mkdtemp(prefix="translator-shots-"))
         result = subprocess.run([sys.executable, "-c", CHILD, plugin, str(out), str(image or ""), repr(params)],
-                                env=env, capture_output=True, text=True)
+                                env=env, capture_output=True, text=True, check=False)
         ok = result.returncode == 0
         failed += not ok
         print(f"{plugin}: {'ok' if ok else 'FAILED'} -> {out}")

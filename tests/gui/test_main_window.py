@@ -266,3 +266,12 @@ def test_settings_persist_translator_params_and_geometry(make_window, tmp_path):
     assert again.spec.name == "echo"
     assert again.param_form.values()["strength"] == pytest.approx(0.3)
     assert again.height() == 570  # the offscreen screen is 800 px wide: only the height is free
+
+
+def test_drop_on_the_canvas_reaches_the_window(make_window, write_png, qtbot):
+    window = make_window()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(write_png("on-canvas.png")))])
+    with qtbot.waitSignal(window.images_opened, timeout=10000) as blocker:
+        drop(window.canvas.before.viewport(), mime)
+    assert [i.name for i in blocker.args[0]] == ["on-canvas.png"]

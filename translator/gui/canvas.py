@@ -10,7 +10,16 @@ import math
 from typing import Protocol
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QPixmap, QTabletEvent, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QTabletEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsItem,
@@ -72,7 +81,7 @@ class PyramidPixmapItem(QGraphicsItem):
         """Pyramid level to paint at `scale` device pixels per image pixel (0 = full size)."""
         if scale >= 0.5 or self._levels[0].isNull():
             return 0
-        level = int(math.floor(math.log2(1.0 / scale)))
+        level = math.floor(math.log2(1.0 / scale))
         biggest_side = max(self._levels[0].width(), self._levels[0].height())
         return max(0, min(level, int(math.log2(max(biggest_side, 1))) - 4))
 
@@ -122,6 +131,8 @@ class ImageView(QGraphicsView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setMouseTracking(True)
+        self.setAcceptDrops(False)  # files dropped here go to the window, which opens them
+        self.viewport().setAcceptDrops(False)
         self.base = PyramidPixmapItem()
         self.overlay = PyramidPixmapItem()
         self.overlay.setZValue(1)
@@ -246,7 +257,7 @@ class ImageView(QGraphicsView):
         self._fit_mode = False
         self.view_changed.emit()
 
-    def resizeEvent(self, event) -> None:  # noqa: ANN001 - Qt override
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if self._fit_mode:
             self.fit()

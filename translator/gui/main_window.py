@@ -434,7 +434,6 @@ class MainWindow(QMainWindow):
 
             errors = [(str(p), "no such file or folder") for p in paths if not p.exists()]
             files = find_images(paths)
-            found_in_folders = {f for f in files} - set(paths)
             if not files and not errors:
                 errors.append((", ".join(str(p) for p in paths), "no images found"))
             loaded = []
@@ -450,7 +449,6 @@ class MainWindow(QMainWindow):
                     errors.append((path.name, str(exc)))
                 except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
                     errors.append((path.name, f"{type(exc).__name__}: {exc}"))
-            del found_in_folders
             return loaded, errors
 
         return self.runner.start(read, name="open images", on_done=self._opened,
