@@ -89,3 +89,4 @@ def test_invalid_values_are_refused_or_skipped(form):
         form.set_values({"gain": 5.0})
     form.set_values({"gain": 5.0, "unknown": 1, "mode": "zzz"}, strict=False)
     assert form.values()["gain"] == 0.5 and form.values()["mode"] == "b"
+

@@ -12,17 +12,20 @@ from translator.image import Image
 
 
 def to_qimage(image: Image) -> QImage:
-    """An 8-bit QImage (RGBA8888 when the image has alpha, else RGB888) that owns its pixels."""
-    rgb = np.clip(image.rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    """An 8-bit QImage in the raster engine's own format (RGB32, or premultiplied ARGB32 when
+    the image has alpha), so that `QPixmap.fromImage` needs no conversion. Owns its pixels."""
+    import cv2
+
+    height, width = image.height, image.width
+    rgb = image.rgb if image.alpha is None else image.rgb * image.alpha[..., None]
+    bgra = cv2.cvtColor(cv2.convertScaleAbs(np.ascontiguousarray(rgb, dtype=np.float32), alpha=255.0),
+                        cv2.COLOR_RGB2BGRA)
     if image.alpha is not None:
-        alpha = np.clip(image.alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        data = np.ascontiguousarray(np.dstack([rgb, alpha]))
-        fmt = QImage.Format.Format_RGBA8888
+        bgra[..., 3] = cv2.convertScaleAbs(np.ascontiguousarray(image.alpha, dtype=np.float32), alpha=255.0)
+        fmt = QImage.Format.Format_ARGB32_Premultiplied
     else:
-        data = np.ascontiguousarray(rgb)
-        fmt = QImage.Format.Format_RGB888
-    height, width = data.shape[:2]
-    return QImage(data.data, width, height, data.strides[0], fmt).copy()
+        fmt = QImage.Format.Format_RGB32
+    return QImage(bgra.data, width, height, bgra.strides[0], fmt).copy()
 
 
 def from_qimage(qimage: QImage, *, keep_alpha: bool = True) -> Image:
