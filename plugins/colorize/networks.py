@@ -9,7 +9,7 @@ Three architectures share one interface, `forward(L, hint_ab, hint_mask) -> ab`:
   head. Its input is L with the hint ab and the hint mask (4 channels).
 - `ECCV16`: the automatic classifier of Zhang et al. 2016 "Colorful Image Colorization" as
   published in the authors' PyTorch port (richzhang/colorization, `colorizers/eccv16.py`): a
-  distribution over 313 ab bins, decoded by the port's annealed mean (softmax, a fixed 1x1
+  distribution over 313 ab bins, decoded exactly as the port does (softmax, a fixed 1x1
   convolution onto the bin centres, 4x bilinear upsampling). It ignores hints.
 - `SIGGRAPH17`: the full-size network of the 2017 paper as in the port (`colorizers/siggraph17.py`),
   which follows hints.
@@ -140,7 +140,8 @@ class ECCV16(nn.Module):
 
     ab = 110 * upsample4(model_out(softmax(model8(... model1((L - 50) / 100))))): `model_out`
     is a bias-free 1x1 convolution whose weights (from the checkpoint) are the bin centres, so it
-    takes the expectation of the (already annealed) distribution.
+    takes the expectation of the distribution over the bins (no further temperature is applied,
+    as in the port).
     """
 
     follows_hints = False
