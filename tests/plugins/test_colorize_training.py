@@ -116,3 +116,12 @@ def test_training_spec_defaults():
     assert spec.data is api.DataKind.SINGLE and spec.reject is metrics.reject_grayscale
     assert {p.name for p in spec.options} >= {"gan_weight", "p_no_hints", "width", "depth"}
     assert next(p for p in spec.options if p.name == "gan_weight").default == 0.0
+
+
+def test_translator_train_help_lists_the_colorize_options(capsys):
+    registry = Registry()
+    registry.register(colorize, "colorize")
+    with pytest.raises(SystemExit):
+        main(["--plugin", "colorize", "--help"], registry=registry)
+    out = capsys.readouterr().out
+    assert "--gan-weight" in out and "--p-no-hints" in out and "--width" in out
