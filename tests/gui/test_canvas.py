@@ -88,6 +88,7 @@ def test_compare_mode_split_line_can_be_dragged(canvas, qtbot):
     view = canvas.before
     assert not canvas.after.isVisible() and view.split_line.isVisible()
     qtbot.wait(10)
+    assert view.width() > 0.9 * canvas.width()  # the one view takes the whole canvas
 
     def colour_at(x_fraction: float) -> QColor:
         frame = view.viewport().grab().toImage()

@@ -391,14 +391,19 @@ class Canvas(QWidget):
         panes = QHBoxLayout()
         panes.setSpacing(2)
         panes.setContentsMargins(0, 0, 0, 0)
+        self.panes: list[QWidget] = []
         for label, view in ((self.before_label, self.before), (self.after_label, self.after)):
-            column = QVBoxLayout()
+            pane = QWidget()
+            column = QVBoxLayout(pane)
             column.setSpacing(0)
+            column.setContentsMargins(0, 0, 0, 0)
             label.setObjectName("paneLabel")
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             column.addWidget(label)
             column.addWidget(view, 1)
-            panes.addLayout(column, 1)
+            panes.addWidget(pane, 1)
+            self.panes.append(pane)
+        self.after_pane = self.panes[1]
         views = QWidget()
         views.setLayout(panes)
         self._stack = QStackedLayout(self)
@@ -436,8 +441,7 @@ class Canvas(QWidget):
         self.before.set_images(after if only_after else before, after if compare else None)
         self.before.set_compare(compare)
         self.after.set_images(None if (compare or only_after) else after)
-        self.after.setVisible(not compare and not only_after)
-        self.after_label.setVisible(not compare and not only_after)
+        self.after_pane.setVisible(not compare and not only_after)
         self.before_label.setText("Result" if only_after else
                                   ("Before | After (drag the line)" if compare else "Before"))
         self.after_label.setText("After" if after is not None else "After (not run yet)")
