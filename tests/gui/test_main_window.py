@@ -79,8 +79,11 @@ def test_drop_of_raw_png_data_and_paste(make_window, write_png, qtbot):
     garbage.setData("image/png", b"not a png")
     drop(window, garbage)
     assert len(window.images) == 1 and window.messages.texts("error")
-    QApplication.clipboard().setMimeData(mime)
+    pasted = QMimeData()  # the clipboard takes ownership: a fresh object, not one Python still uses
+    pasted.setData("image/png", data)
+    QApplication.clipboard().setMimeData(pasted)
     window.paste_action.trigger()
+    QApplication.clipboard().clear()
     assert window.images.current.name == "Pasted 1"
 
 
