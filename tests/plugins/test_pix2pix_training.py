@@ -90,7 +90,6 @@ def test_training_spec_has_the_papers_defaults():
     assert derives_input({"sketches": "auto"}) and not derives_input({"sketches": "off"})
 
 
-@pytest.mark.slow
 def test_paired_run_lowers_the_l1_loss_and_exports_a_loadable_model(tmp_path):
     data = paired(tmp_path / "pairs")
     out = tmp_path / "runs"
