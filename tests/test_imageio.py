@@ -167,6 +167,17 @@ def test_write_never_replaces_unless_asked(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["x.png"], "a temporary file was left behind"
 
 
+def test_written_files_follow_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = write_image(tmp_path / "m.png", make_image(2, 2))
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
 def test_write_refuses_to_replace_an_input(tmp_path):
     source = tmp_path / "in.png"
     write_image(source, make_image(4, 4))

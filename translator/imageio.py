@@ -141,6 +141,7 @@ def write_image(path: str | Path, image: Image, *, overwrite: bool = False,
     except OSError as exc:
         raise ImageError(f"{path}: cannot write there ({exc.strerror or exc})") from None
     try:
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved image follows the umask
         with os.fdopen(fd, "wb") as handle:
             handle.write(encoded.tobytes())
             handle.flush()
@@ -304,6 +305,12 @@ def _link_exclusive(temp: Path, target: Path) -> None:
         os.replace(temp, target)
         return
     temp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _scan(folder: Path, recursive: bool) -> Iterator[Path]:
