@@ -35,8 +35,9 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from translator import api
 from translator_plugins.stylegan.networks import StyleGANConfig
+
+from translator import api
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -152,7 +153,7 @@ def _load_storage(data: bytes) -> Any:
         raise api.CheckpointError("malformed tensor storage in the pickle")
     try:
         return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - the weights-only reader raises many types
+    except Exception as exc:
         raise api.CheckpointError(f"refused a tensor storage of the pickle ({type(exc).__name__}: {exc})") from exc
 
 
@@ -165,12 +166,12 @@ def nvidia_allow_list() -> dict[tuple[str, str], Any]:
     import numpy as np
     import torch
 
-    numpy_core = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray  # noqa: SLF001
+    numpy_core = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray
     allowed: dict[tuple[str, str], Any] = {
         ("torch_utils.persistence", "_reconstruct_persistent_obj"): Persistent,
         ("dnnlib.util", "EasyDict"): _EasyDict,
         ("torch.storage", "_load_from_bytes"): _load_storage,
-        ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,  # noqa: SLF001
+        ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
         ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
         ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
         ("collections", "OrderedDict"): collections.OrderedDict,
@@ -180,7 +181,7 @@ def nvidia_allow_list() -> dict[tuple[str, str], Any]:
     }
     for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
         allowed[(module, "scalar")] = numpy_core.scalar
-        allowed[(module, "_reconstruct")] = numpy_core._reconstruct  # noqa: SLF001
+        allowed[(module, "_reconstruct")] = numpy_core._reconstruct
     return allowed
 
 
@@ -216,9 +217,9 @@ def nvidia_config(G: Persistent) -> StyleGANConfig:
     w_dim = int(kwargs.get("w_dim", 512))
     if mapping.get("layer_features") not in (None, w_dim):
         raise api.CheckpointError("mapping layers narrower than w are not supported")
-    if "synthesis" in (G.state.get("_modules") or {}) and isinstance(G.state["_modules"]["synthesis"], Persistent):
-        if "input" in (G.state["_modules"]["synthesis"].state.get("_modules") or {}):
-            raise api.CheckpointError("a StyleGAN3 (alias-free) generator; only StyleGAN2 networks are supported")
+    synthesis_module = (G.state.get("_modules") or {}).get("synthesis")
+    if isinstance(synthesis_module, Persistent) and "input" in (synthesis_module.state.get("_modules") or {}):
+        raise api.CheckpointError("a StyleGAN3 (alias-free) generator; only StyleGAN2 networks are supported")
     clamp = synthesis.get("conv_clamp")
     try:
         return StyleGANConfig.from_mapping({
@@ -249,7 +250,6 @@ def from_nvidia(tensors: Mapping[str, Tensor]) -> dict[str, Tensor]:
 def check_fit(state: Mapping[str, Tensor], config: StyleGANConfig, label: str) -> dict[str, Tensor]:
     """Float32 copies of `state` after checking its keys and shapes against our generator."""
     import torch
-
     from translator_plugins.stylegan.networks import Generator
 
     with torch.device("meta"):

@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from translator import api
 from translator_plugins.stylegan import latents
+
+from translator import api
 
 if TYPE_CHECKING:
     from torch import Tensor
-
     from translator_plugins.stylegan.networks import Generator
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")

@@ -53,7 +53,7 @@ def layer_range(spec: str, num_ws: int) -> range:
     if num_ws < 2 or num_ws % 2:
         raise api.ParameterError(f"a StyleGAN2 model has an even number of ws (>= 2), got {num_ws}")
     if spec == "all":
-        return range(0, num_ws)
+        return range(num_ws)
     if spec in ("coarse", "middle", "fine"):
         fine_start = min(6, top)                 # 64 px, or the top level of smaller models
         bounds = {"coarse": (2, min(3, top)), "middle": (4, min(5, fine_start - 1)), "fine": (fine_start, top)}

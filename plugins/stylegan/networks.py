@@ -54,7 +54,7 @@ def rosinality_channels(resolution: int, channel_multiplier: int = 2) -> list[in
 
 
 def _log2(resolution: int) -> int:
-    log = int(round(math.log2(resolution))) if resolution > 0 else 0
+    log = round(math.log2(resolution)) if resolution > 0 else 0
     if resolution < 4 or 2 ** log != resolution:
         raise api.ParameterError(f"resolution {resolution} must be a power of two, at least 4")
     return log

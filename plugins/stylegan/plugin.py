@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from translator import api
 from translator_plugins.stylegan.latents import LAYERS_PATTERN
+
+from translator import api
 
 if TYPE_CHECKING:
     from torch import Tensor, nn

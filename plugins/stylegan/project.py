@@ -21,7 +21,6 @@ from translator import api
 
 if TYPE_CHECKING:
     from torch import Tensor
-
     from translator_plugins.stylegan.networks import Generator
 
 SPACES = ("w", "w+")

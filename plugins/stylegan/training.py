@@ -121,6 +121,17 @@ class AdaptiveAugment:
         self._signs, self._count, self._calls = float(state["signs"]), int(state["count"]), int(state["calls"])
 
 
+def _lazy_regularisation(optimizer: torch.optim.Optimizer, interval: int) -> None:
+    """Lazy regularisation (appendix B): a regulariser run every `interval` steps adds one extra
+    step per interval, so lr and betas are scaled to keep the optimiser's time scale:
+    lr * c, beta ** c with c = interval / (interval + 1)."""
+    c = interval / (interval + 1)
+    for group in optimizer.param_groups:
+        group["lr"] = group["lr"] * c
+        if "betas" in group:
+            group["betas"] = tuple(beta ** c for beta in group["betas"])
+
+
 def _mixing_generator_class() -> type:
     from torch import nn
 
@@ -154,7 +165,6 @@ class StyleGANTrainer:
         import copy
 
         import torch
-
         from translator_plugins.stylegan import networks
 
         self.ctx = ctx
@@ -179,6 +189,10 @@ class StyleGANTrainer:
         self.D = ctx.wrap(networks.Discriminator(self.config))
         self.opt_G = ctx.make_optimizer(self.G.parameters(), "G")
         self.opt_D = ctx.make_optimizer(self.D.parameters(), "D")
+        if opts["pl_weight"] > 0:
+            _lazy_regularisation(self.opt_G, PL_INTERVAL)
+        if opts["r1_gamma"] > 0:
+            _lazy_regularisation(self.opt_D, int(opts["r1_interval"]))
         self.augment = AdaptiveAugment(p=opts["augment_p"], mode=opts["augment"], target=opts["ada_target"],
                                        kimg=opts["ada_kimg"])
         self.pl_mean = torch.zeros((), device=ctx.device)

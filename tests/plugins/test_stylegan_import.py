@@ -22,12 +22,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from translator_plugins.stylegan import checkpoints, plugin
+from translator_plugins.stylegan.latents import seed_to_z
 
 from translator.checkpoints import CheckpointFile, ImportContext
 from translator.errors import CheckpointError
 from translator.store import build_with_weights
-from translator_plugins.stylegan import checkpoints, plugin
-from translator_plugins.stylegan.latents import seed_to_z
 
 torch.set_num_threads(1)
 SQRT2 = math.sqrt(2)
@@ -111,7 +111,7 @@ def reference_forward(sd: dict, z: torch.Tensor, *, n_mlp: int, size: int, psi: 
 
     def modconv(h, prefix, demodulate, up=False):
         weight = sd[f"{prefix}.conv.weight"][0]
-        cout, cin, k, _ = weight.shape
+        _, cin, k, _ = weight.shape
         mod_w = sd[f"{prefix}.conv.modulation.weight"]
         s = F.linear(w, mod_w / math.sqrt(mod_w.shape[1]), sd[f"{prefix}.conv.modulation.bias"])
         weight = weight / math.sqrt(cin * k * k)
@@ -277,7 +277,7 @@ class PersistentStub:
     source and the nn.Module __dict__ as state."""
 
     def __init__(self, reconstruct, class_name: str, state: dict, source: str) -> None:
-        self.meta = dict(type="class", version=6, module_src=source, class_name=class_name, state=state)
+        self.meta = {"type": "class", "version": 6, "module_src": source, "class_name": class_name, "state": state}
         self.reconstruct = reconstruct
 
     def __reduce__(self):

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from translator_plugins.stylegan import latents, networks, plugin
 
 from translator.errors import DataError, ParameterError
 from translator.params import resolve_params
 from translator.spec import RunContext, TaskKind
-from translator_plugins.stylegan import latents, networks, plugin
 
 torch.set_num_threads(1)
 CTX = RunContext(device=torch.device("cpu"), dtype=torch.float32)
@@ -39,7 +39,7 @@ def test_seed_to_z_is_the_official_random_state():
 
 
 def test_layer_presets_follow_the_resolutions():
-    assert latents.layer_range("coarse", 18) == range(0, 4)      # 1024 px: 4-8
+    assert latents.layer_range("coarse", 18) == range(4)      # 1024 px: 4-8
     assert latents.layer_range("middle", 18) == range(4, 8)      # 16-32
     assert latents.layer_range("fine", 18) == range(8, 18)       # 64-1024
     assert latents.layer_range("fine", 10) == range(8, 10)       # 64 px model
@@ -91,7 +91,7 @@ def test_mixing_grid_is_the_official_figure(model):
         col = model.synthesis(latents.seed_ws(model, [4], 1.0), "const")[0]
         row = model.synthesis(latents.seed_ws(model, [2], 1.0), "const")[0]
         cell = model.synthesis(latents.mix(latents.seed_ws(model, [2], 1.0), latents.seed_ws(model, [4], 1.0),
-                                           range(0, 4)), "const")[0]
+                                           range(4)), "const")[0]
     assert torch.allclose(grid[:, :r, 2 * r:3 * r], col, atol=1e-5)
     assert torch.allclose(grid[:, 2 * r:, :r], row, atol=1e-5)
     assert torch.allclose(grid[:, 2 * r:, 2 * r:3 * r], cell, atol=1e-5)

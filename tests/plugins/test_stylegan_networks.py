@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from translator_plugins.stylegan import networks
 
 from translator.errors import ParameterError
-from translator_plugins.stylegan import networks
 
 torch.set_num_threads(1)
 

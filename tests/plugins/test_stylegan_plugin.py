@@ -4,11 +4,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import torch
+from translator_plugins.stylegan import plugin
 
 from translator.cli.main import main
 from translator.plugins import load_registry
 from translator.store import ModelStore
-from translator_plugins.stylegan import plugin
 
 torch.set_num_threads(1)
 

@@ -5,11 +5,11 @@ import threading
 
 import pytest
 import torch
+from translator_plugins.stylegan import networks, plugin, project
 
 from translator.errors import Cancelled, ParameterError
 from translator.params import resolve_params
 from translator.spec import RunContext
-from translator_plugins.stylegan import networks, plugin, project
 
 torch.set_num_threads(1)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-
 from translator_plugins.stylegan import swd
 
 torch.set_num_threads(1)

@@ -5,9 +5,9 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from translator_plugins.stylegan import training
 
 from translator.training.cli import main
-from translator_plugins.stylegan import training
 
 torch.set_num_threads(1)
 SMALL = ["--size", "16", "--batch-size", "4", "--channel-base", "64", "--channel-max", "8", "--z-dim", "8",
