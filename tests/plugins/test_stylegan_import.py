@@ -401,3 +401,17 @@ def test_import_through_the_model_store(tmp_path, model_store):
     assert entry.card.config["resolution"] == 8
     model = store.load(entry)
     assert model(torch.randn(1, 16)).shape == (1, 3, 8, 8)
+
+
+def test_nvidia_pickle_imports_through_the_full_registry_without_naming_the_plugin(tmp_path, nvidia_modules):
+    from translator.plugins import load_registry
+    from translator.store import ModelStore
+
+    path = tmp_path / "snapshot.pkl"
+    write_nvidia_pickle(path, rosinality_state(channels={4: 12, 8: 12, 16: 6}), 16, nvidia_modules)
+    entry = ModelStore(load_registry(), home=tmp_path / "home").import_file(path, name="snap")
+    assert entry.translator == "stylegan" and entry.card.source["kind"] == "imported"
+    pt = tmp_path / "rosinality.pt"
+    torch.save({"g_ema": rosinality_state(size=8, channels={4: 8, 8: 8}), "args": argparse.Namespace(size=8)}, pt)
+    entry = ModelStore(load_registry(), home=tmp_path / "home").import_file(pt, name="ros")
+    assert entry.translator == "stylegan" and entry.card.config["resolution"] == 8
