@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,6 +11,11 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A safety net under the per-test TRANSLATOR_HOME: should a test lose it, the platform's user data
+# and config folders still point into a temporary folder, never at the developer's real ones.
+_SANDBOX = tempfile.mkdtemp(prefix="translator-tests-")
+os.environ["XDG_DATA_HOME"] = os.path.join(_SANDBOX, "data")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_SANDBOX, "config")
 
 
 @pytest.fixture(autouse=True)

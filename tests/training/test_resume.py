@@ -47,9 +47,9 @@ def test_resume_after_ctrl_c_matches_an_uninterrupted_run(tmp_path, unpaired, ti
             os.kill(os.getpid(), signal.SIGINT)  # as if the user pressed Ctrl+C during step 3
         return losses
 
-    monkeypatch.setattr(CycleGANTrainer, "train_step", step_then_ctrl_c)
-    assert main([*common, "--name", "cut"]) == 130
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:  # not monkeypatch.undo(): that would drop TRANSLATOR_HOME too
+        patch.setattr(CycleGANTrainer, "train_step", step_then_ctrl_c)
+        assert main([*common, "--name", "cut"]) == 130
     assert load_checkpoint(runs / "cut" / "last.pt")["step"] == 3
     assert len(_losses(runs / "cut" / "metrics.csv")) == 3
 
