@@ -24,10 +24,10 @@ SHOTS = {
     "stylegan": (None, {"seed": 7}),
 }
 CHILD = """
-import sys
+import ast, sys
 from translator.gui.app import run_app
 translator, out, image = sys.argv[1], sys.argv[2], sys.argv[3]
-params = eval(sys.argv[4])
+params = ast.literal_eval(sys.argv[4])
 sys.exit(run_app([image] if image else [], screenshot=out, translator=translator, params=params))
 """
 
