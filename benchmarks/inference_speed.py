@@ -43,6 +43,7 @@ def bench(spec: Any, model: Any, *, width: int, height: int, tile_pixels: int, d
         tiled_s=_best(lambda: tiled_engine.run(spec, model, image), repeat) if spec.tileable else None,
         tile_pixels=tile_pixels if spec.tileable else None,
         tiled_max_abs_diff=float(np.abs(whole.rgb - tiled.rgb).max()) if spec.tileable else None,
+        tiled_mean_abs_diff=float(np.abs(whole.rgb - tiled.rgb).mean()) if spec.tileable else None,
     )
     return record
 
