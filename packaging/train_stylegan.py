@@ -29,7 +29,7 @@ NAME = "objects64"
 MODELS = ROOT / "plugins" / "stylegan" / "models"
 GRID = ROOT / "docs" / "images" / "stylegan_mixing.png"
 TRAIN_ARGS = [
-    "--size", "64", "--load-size", "64", "--batch-size", "8", "--seed", "0",
+    "--size", "64", "--load-size", "64", "--batch-size", "4", "--seed", "0",
     "--channel-base", "1024", "--channel-max", "64", "--z-dim", "64", "--w-dim", "64", "--mapping-layers", "4",
     "--r1-gamma", "0.2", "--r1-interval", "16", "--pl-weight", "0", "--ada-kimg", "20", "--ema-kimg", "10",
     "--workers", "0", "--sample-every", "100", "--save-every", "50", "--quiet",
@@ -75,7 +75,6 @@ def read_training_images(data: Path, size: int):
 def generate(model, count: int):
     import numpy as np
     import torch
-
     from translator_plugins.stylegan.latents import seed_to_z
 
     z = torch.from_numpy(np.concatenate([seed_to_z(s, model.config.z_dim) for s in range(count)])).float()
@@ -86,7 +85,7 @@ def generate(model, count: int):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "datasets" / "objects")
-    parser.add_argument("--steps", type=int, default=305)
+    parser.add_argument("--steps", type=int, default=860)
     parser.add_argument("--home", type=Path, help="TRANSLATOR_HOME of the training run (default: temporary)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--device-label", default="CPU (2 cores), small configuration")
@@ -95,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     import cv2
     import torch
     from safetensors.torch import save_file
+    from translator_plugins.stylegan import latents, networks, swd
 
     from translator.plugins import load_registry
     from translator.store import ModelStore
-    from translator_plugins.stylegan import latents, networks, swd
 
     home = args.home or Path(tempfile.mkdtemp(prefix="train-stylegan-"))
     started = time.time()
