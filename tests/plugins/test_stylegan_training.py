@@ -25,7 +25,6 @@ def images(tmp_path):
     return folder
 
 
-@pytest.mark.slow
 def test_a_few_steps_train_export_and_fine_tune(images, tmp_path, translator_home):
     from translator.plugins import load_registry
     from translator.store import ModelStore
