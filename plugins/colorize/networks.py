@@ -6,7 +6,10 @@ Three architectures share one interface, `forward(L, hint_ab, hint_mask) -> ab`:
   "Real-Time User-Guided Image Colorization with Learned Deep Priors" (arXiv 1705.02999), scaled
   down: an encoder of conv blocks, a dilated middle for image-wide context, a decoder whose
   upsampled features are *added* to shortcut convolutions of the encoder, and a tanh regression
-  head. Its input is L with the hint ab and the hint mask (4 channels).
+  head. Its input is L with the hint ab and the hint mask, plus the hints spread to nearby pixels
+  of similar lightness by a fixed filter (`spread_hints`); its output is blended towards that
+  spread colour by the spread's confidence, so a hint holds around its point from the first
+  step and the network learns the rest (a prior that makes hints useful after short training).
 - `ECCV16`: the automatic classifier of Zhang et al. 2016 "Colorful Image Colorization" as
   published in the authors' PyTorch port (richzhang/colorization, `colorizers/eccv16.py`): a
   distribution over 313 ab bins, decoded exactly as the port does (softmax, a fixed 1x1
@@ -102,17 +105,59 @@ def _network_input(lightness: Tensor, hint_ab: Tensor, hint_mask: Tensor) -> Ten
     return torch.cat([normalize_l(lightness), normalize_ab(hint_ab), hint_mask], dim=1)
 
 
+SPREAD_LEVELS = 8
+"""Lightness levels of `spread_hints` (a coarse bilateral grid over L)."""
+SPREAD_SIGMA = 12.5
+"""Lightness tolerance of `spread_hints`, in L units."""
+SPREAD_FULL_AREA = 16.0
+"""Hint pixels (of the same lightness, right there) that give `spread_hints` full confidence."""
+
+
+def _tent(x: Tensor, side: int) -> Tensor:
+    """A box filter of side x side applied twice: weights fall off linearly with the distance, up
+    to `side` pixels (separable; borders average what lies inside the image)."""
+    for _ in range(2):
+        x = F.avg_pool2d(x, (side, 1), stride=1, padding=(side // 2, 0), count_include_pad=False)
+        x = F.avg_pool2d(x, (1, side), stride=1, padding=(0, side // 2), count_include_pad=False)
+    return x
+
+
+def spread_hints(lightness: Tensor, hint_ab: Tensor, hint_mask: Tensor) -> tuple[Tensor, Tensor]:
+    """The hints spread to the pixels of similar lightness within 1/8 of the image side.
+
+    A fixed, parameter-free prior of our U-Net (a lightness-aware normalised tent filter,
+    evaluated on `SPREAD_LEVELS` lightness levels, like a coarse bilateral grid): each pixel gets
+    the mean ab of the hints in reach, weighted by closeness and lightness similarity, and a
+    confidence in [0, 1]: about 1 on and right beside a hint, falling with the distance, 0 where
+    no hint of similar lightness reaches. Returns (ab (B, 2, H, W), confidence (B, 1, H, W)).
+    """
+    side = max(3, max(hint_ab.shape[-2:]) // 8) | 1
+    levels = torch.linspace(0.0, 100.0, SPREAD_LEVELS, device=lightness.device, dtype=lightness.dtype)
+    affinity = torch.exp(-((lightness - levels.view(1, -1, 1, 1)) ** 2) / (2 * SPREAD_SIGMA**2))  # (B, K, H, W)
+    splat = hint_mask * affinity
+    weight = _tent(splat, side)
+    total_a = _tent(splat * hint_ab[:, :1], side)
+    total_b = _tent(splat * hint_ab[:, 1:], side)
+    mass = (weight * affinity).sum(dim=1, keepdim=True)
+    ab = torch.cat([(total_a * affinity).sum(dim=1, keepdim=True),
+                    (total_b * affinity).sum(dim=1, keepdim=True)], dim=1) / mass.clamp_min(1e-8)
+    confidence = (mass * (side * side / SPREAD_FULL_AREA)).clamp(max=1.0)
+    return ab * (mass > 1e-8).to(ab.dtype), confidence
+
+
 class UNet(nn.Module):
     """Our user-guided colorization network (see the module docstring); ~3.5 M parameters at width 32."""
 
     follows_hints = True
+    in_channels = 7
+    """L, hint ab, hint mask (as the paper) and the spread hints (`spread_hints`: ab, confidence)."""
 
     def __init__(self, width: int = 32, depth: int = 3, middle: int = 2) -> None:
         super().__init__()
         self.size_multiple = 2**depth
         ch = [width * 2 ** min(i, 3) for i in range(depth + 1)]
         self.encoders = nn.ModuleList(
-            [conv_block([4, ch[0], ch[0]])]
+            [conv_block([self.in_channels, ch[0], ch[0]])]
             + [nn.Sequential(nn.Conv2d(ch[i - 1], ch[i], 3, stride=2, padding=1), nn.ReLU(inplace=True),
                              conv_block([ch[i], ch[i]])) for i in range(1, depth + 1)])
         self.middle = conv_block([ch[depth]] * (middle + 1), dilation=2) if middle else nn.Identity()
@@ -123,7 +168,8 @@ class UNet(nn.Module):
         self.head = nn.Conv2d(ch[0], 2, 1)
 
     def forward(self, lightness: Tensor, hint_ab: Tensor, hint_mask: Tensor) -> Tensor:
-        x = _network_input(lightness, hint_ab, hint_mask)
+        spread_ab, confidence = spread_hints(lightness, hint_ab, hint_mask)
+        x = torch.cat([_network_input(lightness, hint_ab, hint_mask), normalize_ab(spread_ab), confidence], dim=1)
         features = []
         for encoder in self.encoders:
             x = encoder(x)
@@ -132,7 +178,8 @@ class UNet(nn.Module):
         for level in reversed(range(len(self.ups))):
             x = self.ups[level](x) + self.shortcuts[level](features[level])
             x = self.decoders[level](x)
-        return torch.tanh(self.head(x)) * AB_NORM
+        predicted = torch.tanh(self.head(x)) * AB_NORM
+        return torch.lerp(predicted, spread_ab, confidence)  # hints hold where they are confident
 
 
 class ECCV16(nn.Module):

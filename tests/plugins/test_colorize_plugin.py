@@ -131,3 +131,20 @@ def test_cli_apply_with_hints(tmp_path, capsys):
     assert main(["apply", "--plugin", "colorize", "--param", "hints=0.2,0.3,red", "--quiet", str(inputs),
                  "-o", str(tmp_path / "out2")]) != 0
     assert "colour point" in capsys.readouterr().err
+
+
+def test_bundled_model_colours_near_a_hint(spec, run_translator, image_factory, model_store):
+    entry, model = model_store(colorize).open("colorize")
+    assert entry is not None and entry.bundled and entry.card.metrics["heldout_photos"] > 0
+    image = image_factory(96, 64, pattern="gray")
+    red = api.ColorPoint(x=0.3, y=0.5, rgb=(230, 40, 40))
+    plain = run_translator(spec, image, model=model)
+    hinted = run_translator(spec, image, model=model, hints=(red,))
+
+    def redness(result: Image) -> np.ndarray:
+        return result.rgb[..., 0] - 0.5 * (result.rgb[..., 1] + result.rgb[..., 2])
+
+    gain = redness(hinted) - redness(plain)
+    assert gain[30:34, 26:32].mean() > 0.05  # redder at the point
+    assert gain[30:34, 26:32].mean() > 3 * np.abs(gain[:, 80:]).mean()  # more than far away
+    assert (lightness_of(hinted) - lightness_of(image)).abs().max().item() < 0.05

@@ -1,0 +1,68 @@
+"""Colorize networks: shapes, configs, the spread-hint prior of our U-Net, the critic."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from translator import api
+from translator_plugins.colorize import networks
+
+torch.set_num_threads(1)
+
+
+@pytest.mark.parametrize("config", [{"architecture": "unet", "width": 4, "depth": 2, "middle": 1},
+                                    {"architecture": "unet", "width": 4, "depth": 4, "middle": 0}])
+@pytest.mark.parametrize(("height", "width"), [(16, 16), (32, 48), (64, 16)])
+def test_unet_maps_lightness_and_hints_to_ab(config, height, width):
+    model = networks.build(config).eval()
+    if height % model.size_multiple or width % model.size_multiple:
+        pytest.skip("not on the network's grid")
+    lightness = torch.rand(2, 1, height, width) * 100
+    with torch.no_grad():
+        ab = model(lightness, torch.zeros(2, 2, height, width), torch.zeros(2, 1, height, width))
+    assert ab.shape == (2, 2, height, width)
+    assert ab.abs().max().item() <= networks.AB_NORM
+
+
+@pytest.mark.parametrize("architecture", ["eccv16", "siggraph17"])
+def test_official_networks_keep_the_working_size(architecture):
+    model = networks.build({"architecture": architecture}).eval()
+    assert model.size_multiple == 8
+    with torch.no_grad():
+        ab = model(torch.rand(1, 1, 24, 40) * 100, torch.zeros(1, 2, 24, 40), torch.zeros(1, 1, 24, 40))
+    assert ab.shape == (1, 2, 24, 40)
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"architecture": "resnet"}, "not one of unet, eccv16, siggraph17"),
+    ({"width": 0}, "width=0"), ({"depth": 2.5}, "depth=2.5"), ({"colour": 1}, "unknown colorize config key")])
+def test_bad_configs_are_parameter_errors(config, message):
+    with pytest.raises(api.ParameterError, match=message):
+        networks.build(config)
+
+
+def test_config_round_trip():
+    config = networks.ColorizeConfig.from_mapping({"width": 8, "depth": 2, "middle": 0})
+    assert networks.ColorizeConfig.from_mapping(config.to_dict()) == config
+    assert networks.ColorizeConfig(architecture="eccv16").to_dict() == {"architecture": "eccv16"}
+
+
+def test_spread_hints_follow_lightness_and_fade_with_distance():
+    lightness = torch.full((1, 1, 64, 64), 20.0)
+    lightness[..., 32:] = 80.0  # a dark left half, a bright right half
+    ab = torch.zeros(1, 2, 64, 64)
+    mask = torch.zeros(1, 1, 64, 64)
+    ab[:, 0, 20:25, 27:32], ab[:, 1, 20:25, 27:32], mask[..., 20:25, 27:32] = 50.0, -30.0, 1.0  # dark side
+    spread, confidence = networks.spread_hints(lightness, ab, mask)
+    assert spread.shape == (1, 2, 64, 64) and confidence.shape == (1, 1, 64, 64)
+    assert torch.allclose(spread[0, :, 22, 24], torch.tensor([50.0, -30.0]), atol=1e-3)
+    assert confidence[0, 0, 22, 29].item() == 1.0 and 0.3 < confidence[0, 0, 22, 23].item() < 1.0
+    assert confidence[0, 0, 22, 36].item() < 0.01  # across the edge: another lightness
+    assert confidence[0, 0, 60, 28].item() == 0.0  # out of reach
+    empty, none = networks.spread_hints(lightness, torch.zeros_like(ab), torch.zeros_like(mask))
+    assert not empty.any() and not none.any()
+
+
+def test_patch_discriminator_scores_patches():
+    critic = networks.PatchDiscriminator(ndf=8, n_layers=3)
+    assert critic(torch.rand(2, 3, 64, 64)).shape == (2, 1, 6, 6)
