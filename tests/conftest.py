@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The tensors in tests are tiny: one thread each (this process and the ones it starts) is faster
+# than several threads spinning against each other on a small CI machine.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 # A safety net under the per-test TRANSLATOR_HOME: should a test lose it, the platform's user data
 # and config folders still point into a temporary folder, never at the developer's real ones.
 _SANDBOX = tempfile.mkdtemp(prefix="translator-tests-")

@@ -1,6 +1,7 @@
 """Non-modal messages shown above the canvas: errors stay until closed, notes fade away."""
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
@@ -33,6 +34,8 @@ class Message(QFrame):
         layout.addWidget(close)
 
     def close_message(self) -> None:
+        if not shiboken6.isValid(self):
+            return
         self.hide()
         self.deleteLater()
         parent = self.parent()
@@ -60,7 +63,8 @@ class MessageBar(QWidget):
         while len(self._shown) > MAX_SHOWN:
             self._shown[0].close_message()
         if level == "info":
-            QTimer.singleShot(INFO_SECONDS * 1000, lambda m=message: m in self._shown and m.close_message())
+            # the message is the timer's context: the timer dies with it (window closed meanwhile)
+            QTimer.singleShot(INFO_SECONDS * 1000, message, lambda m=message: m in self._shown and m.close_message())
         return message
 
     def forget(self, message: Message) -> None:
