@@ -113,19 +113,19 @@ SPREAD_FULL_AREA = 16.0
 """Hint pixels (of the same lightness, right there) that give `spread_hints` full confidence."""
 
 
-def _tent(x: Tensor, side: int) -> Tensor:
-    """A box filter of side x side applied twice: weights fall off linearly with the distance, up
-    to `side` pixels (separable; borders average what lies inside the image)."""
-    for _ in range(2):
-        x = F.avg_pool2d(x, (side, 1), stride=1, padding=(side // 2, 0), count_include_pad=False)
-        x = F.avg_pool2d(x, (1, side), stride=1, padding=(0, side // 2), count_include_pad=False)
-    return x
+def _smooth(x: Tensor, side: int) -> Tensor:
+    """An isotropic Gaussian blur reaching about `side` pixels (sigma side / 2, replicated
+    borders): round, soft-edged spreads rather than the squares a separable box filter gives."""
+    import kornia
+
+    size = 2 * side + 1
+    return kornia.filters.gaussian_blur2d(x, (size, size), (side / 2, side / 2), border_type="replicate")
 
 
 def spread_hints(lightness: Tensor, hint_ab: Tensor, hint_mask: Tensor) -> tuple[Tensor, Tensor]:
     """The hints spread to the pixels of similar lightness within 1/8 of the image side.
 
-    A fixed, parameter-free prior of our U-Net (a lightness-aware normalised tent filter,
+    A fixed, parameter-free prior of our U-Net (a lightness-aware normalised Gaussian filter,
     evaluated on `SPREAD_LEVELS` lightness levels, like a coarse bilateral grid): each pixel gets
     the mean ab of the hints in reach, weighted by closeness and lightness similarity, and a
     confidence in [0, 1]: about 1 on and right beside a hint, falling with the distance, 0 where
@@ -135,9 +135,9 @@ def spread_hints(lightness: Tensor, hint_ab: Tensor, hint_mask: Tensor) -> tuple
     levels = torch.linspace(0.0, 100.0, SPREAD_LEVELS, device=lightness.device, dtype=lightness.dtype)
     affinity = torch.exp(-((lightness - levels.view(1, -1, 1, 1)) ** 2) / (2 * SPREAD_SIGMA**2))  # (B, K, H, W)
     splat = hint_mask * affinity
-    weight = _tent(splat, side)
-    total_a = _tent(splat * hint_ab[:, :1], side)
-    total_b = _tent(splat * hint_ab[:, 1:], side)
+    weight = _smooth(splat, side)
+    total_a = _smooth(splat * hint_ab[:, :1], side)
+    total_b = _smooth(splat * hint_ab[:, 1:], side)
     mass = (weight * affinity).sum(dim=1, keepdim=True)
     ab = torch.cat([(total_a * affinity).sum(dim=1, keepdim=True),
                     (total_b * affinity).sum(dim=1, keepdim=True)], dim=1) / mass.clamp_min(1e-8)
