@@ -21,34 +21,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bundled import ROOT, SPLIT_SEED, find, install, recorded_command, split_held_out
+
 NAME = "photos-unet"
-HELD_OUT_FRACTION = 0.1
-SPLIT_SEED = 2026
 HINT_SEED = 11
 HINTS = 10
 HINT_PATCH = 5
 """Side in pixels of the patch whose mean true colour a simulated colour point gets."""
-
-
-def split_photos(photos: Path, work: Path) -> tuple[Path, list[Path]]:
-    """A folder of links to the training photos, and the held-out photo files."""
-    files = find(photos)
-    held = set(random.Random(SPLIT_SEED).sample(range(len(files)), max(1, round(len(files) * HELD_OUT_FRACTION))))
-    train_dir = work / "photos-train"
-    shutil.rmtree(train_dir, ignore_errors=True)
-    train_dir.mkdir(parents=True)
-    for index, path in enumerate(files):
-        if index not in held:
-            (train_dir / path.name).symlink_to(path.resolve())
-    return train_dir, [files[i] for i in sorted(held)]
 
 
 def simulated_points(rgb, seed: int):  # noqa: ANN001, ANN201 - numpy (H, W, 3) -> ColorPoints
@@ -73,11 +58,11 @@ def evaluate(spec, model, photos: list[Path], device: str) -> dict[str, float]: 
     """Held-out metrics (means over the photos, each at its own size, RGB in [0, 1])."""
     import numpy as np
     import torch
+    from translator_plugins.colorize import lab, metrics
 
     from translator.engine import Engine
     from translator.image import Image
     from translator.imageio import read_image
-    from translator_plugins.colorize import lab, metrics
 
     engine = Engine(device=device, precision="fp32")
     rows: dict[str, list[float]] = {k: [] for k in ("psnr", "ssim", "psnr_gray", "ssim_gray", "colour_truth",
@@ -136,7 +121,7 @@ def main() -> int:
     photos = args.shared / "datasets" / "photos"
     work = args.work.resolve()
     home = work / "home"
-    train_photos, held_out = split_photos(photos, work)
+    train_photos, held_out = split_held_out(photos, work, "photos-train")
 
     env = dict(os.environ, TRANSLATOR_HOME=str(home), OMP_NUM_THREADS=str(args.threads))
     width, batch = ("32", "16") if cuda else ("16", "8")
@@ -182,26 +167,15 @@ def main() -> int:
             "steps": training.get("steps"), "time_s": round(wall if wall is not None else training.get("time_s", 0), 1),
             "device": device_words, "batch_size": training.get("batch_size"), "size": training.get("size"),
             "losses": training.get("losses", {}),
-            "command": ["translator-train", *command[3:]],
+            "command": recorded_command(command, work, args.shared),
         },
         metrics=metrics,
         created=time.strftime("%Y-%m-%d"),
     )
     _, state = trained.load_state(entry.name)
-    bundled = ModelStore(registry, home=work / "out")
-    saved = bundled.save(card, state, half=True, overwrite=True)
-    models = ROOT / "plugins" / "colorize" / "models"
-    models.mkdir(exist_ok=True)
-    shutil.copyfile(saved.weights, models / f"{NAME}.safetensors")
-    shutil.copyfile(saved.card_path, models / f"{NAME}.json")
-    print(f"wrote {models / NAME}.safetensors ({(models / f'{NAME}.safetensors').stat().st_size / 1e6:.1f} MB)")
+    install(registry, card, state, work, "colorize")
     return 0
 
-
-def find(folder: Path) -> list[Path]:
-    from translator.imageio import find_images
-
-    return sorted(find_images([folder]))
 
 
 if __name__ == "__main__":

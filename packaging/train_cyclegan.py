@@ -17,32 +17,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bundled import ROOT, SPLIT_SEED, find, install, recorded_command, split_held_out
+
 NAME = "photo2painting"
-HELD_OUT_FRACTION = 0.1
-SPLIT_SEED = 2026
-
-
-def split_photos(photos: Path, work: Path) -> tuple[Path, list[Path]]:
-    """A folder of links to the training photos, and the held-out photo files."""
-    from translator.imageio import find_images
-
-    files = sorted(find_images([photos]))
-    held = set(random.Random(SPLIT_SEED).sample(range(len(files)), max(1, round(len(files) * HELD_OUT_FRACTION))))
-    train_dir = work / "photos-train"
-    shutil.rmtree(train_dir, ignore_errors=True)
-    train_dir.mkdir(parents=True)
-    for index, path in enumerate(files):
-        if index not in held:
-            (train_dir / path.name).symlink_to(path.resolve())
-    return train_dir, [files[i] for i in sorted(held)]
 
 
 def cycle_psnr(spec, model, photos: list[Path], device: str) -> float:
@@ -82,7 +65,7 @@ def main() -> int:
     work = args.work.resolve()
     home = work / "home"
     shutil.rmtree(home, ignore_errors=True)
-    train_photos, held_out = split_photos(datasets / "photos", work)
+    train_photos, held_out = split_held_out(datasets / "photos", work, "photos-train")
     paintings = datasets / "paintings"
 
     env = dict(os.environ, TRANSLATOR_HOME=str(home))
@@ -126,25 +109,15 @@ def main() -> int:
             "steps": entry.card.training.get("steps"), "time_s": round(wall, 1), "device": device_words,
             "batch_size": entry.card.training.get("batch_size"), "size": entry.card.training.get("size"),
             "gan_loss": entry.card.training.get("gan_loss"), "losses": entry.card.training.get("losses", {}),
+            "command": recorded_command(command, work, args.shared),
         },
         metrics=metrics,
         created=time.strftime("%Y-%m-%d"),
     )
     _, state = trained.load_state(entry.name)
-    bundled = ModelStore(registry, home=work / "out")
-    saved = bundled.save(card, state, half=True, overwrite=True)
-    models = ROOT / "plugins" / "cyclegan" / "models"
-    models.mkdir(exist_ok=True)
-    shutil.copyfile(saved.weights, models / f"{NAME}.safetensors")
-    shutil.copyfile(saved.card_path, models / f"{NAME}.json")
-    print(f"wrote {models / NAME}.safetensors ({(models / f'{NAME}.safetensors').stat().st_size / 1e6:.1f} MB)")
+    install(registry, card, state, work, "cyclegan")
     return 0
 
-
-def find(folder: Path) -> list[Path]:
-    from translator.imageio import find_images
-
-    return find_images([folder])
 
 
 if __name__ == "__main__":

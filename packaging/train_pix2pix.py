@@ -20,32 +20,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bundled import ROOT, SPLIT_SEED, find, install, recorded_command, split_held_out
+
 NAME = "objects-sketch2photo"
-HELD_OUT_FRACTION = 0.1
-SPLIT_SEED = 2026
 EVAL_SIZE = 128
 EVAL_SEED = 7
-
-
-def split_photos(photos: Path, work: Path) -> tuple[Path, list[Path]]:
-    """A folder of links to the training photos, and the held-out photo files."""
-    files = find(photos)
-    held = set(random.Random(SPLIT_SEED).sample(range(len(files)), max(1, round(len(files) * HELD_OUT_FRACTION))))
-    train_dir = work / "objects-train"
-    shutil.rmtree(train_dir, ignore_errors=True)
-    train_dir.mkdir(parents=True)
-    for index, path in enumerate(files):
-        if index not in held:
-            (train_dir / path.name).symlink_to(path.resolve())
-    return train_dir, [files[i] for i in sorted(held)]
 
 
 def evaluate(spec, model, photos: list[Path], device: str) -> dict[str, float]:
@@ -55,11 +40,11 @@ def evaluate(spec, model, photos: list[Path], device: str) -> dict[str, float]:
     import kornia
     import numpy as np
     import torch
+    from translator_plugins.pix2pix.sketches import extract_sketches
 
     from translator.engine import Engine
     from translator.image import Image
     from translator.imageio import read_image
-    from translator_plugins.pix2pix.sketches import extract_sketches
 
     engine = Engine(device=device, precision="fp32")
     outputs, sketches, targets = [], [], []
@@ -108,7 +93,7 @@ def main() -> int:
     home = work / "home"
     if not args.reuse:
         shutil.rmtree(home, ignore_errors=True)
-    train_photos, held_out = split_photos(objects, work)
+    train_photos, held_out = split_held_out(objects, work, "objects-train")
 
     env = dict(os.environ, TRANSLATOR_HOME=str(home), OMP_NUM_THREADS=str(args.threads))
     command = [sys.executable, "-m", "translator.training", "--plugin", "pix2pix", "--from", "scratch",
@@ -150,26 +135,15 @@ def main() -> int:
             "device": device_words,
             "batch_size": entry.card.training.get("batch_size"), "size": entry.card.training.get("size"),
             "gan_loss": entry.card.training.get("gan_loss"), "losses": entry.card.training.get("losses", {}),
-            "command": ["translator-train", *command[3:]],
+            "command": recorded_command(command, work, args.shared),
         },
         metrics=metrics,
         created=time.strftime("%Y-%m-%d"),
     )
     _, state = trained.load_state(entry.name)
-    bundled = ModelStore(registry, home=work / "out")
-    saved = bundled.save(card, state, half=True, overwrite=True)
-    models = ROOT / "plugins" / "pix2pix" / "models"
-    models.mkdir(exist_ok=True)
-    shutil.copyfile(saved.weights, models / f"{NAME}.safetensors")
-    shutil.copyfile(saved.card_path, models / f"{NAME}.json")
-    print(f"wrote {models / NAME}.safetensors ({(models / f'{NAME}.safetensors').stat().st_size / 1e6:.1f} MB)")
+    install(registry, card, state, work, "pix2pix")
     return 0
 
-
-def find(folder: Path) -> list[Path]:
-    from translator.imageio import find_images
-
-    return sorted(find_images([folder]))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,69 @@
+"""What the scripts that regenerate the bundled models share: the held-out split of a data
+folder, the training command as a model card records it, and installing the result.
+
+Imported by `packaging/train_*.py` (run as scripts, so this folder is on `sys.path`).
+"""
+from __future__ import annotations
+
+import random
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+HELD_OUT_FRACTION = 0.1
+SPLIT_SEED = 2026
+
+
+def find(folder: Path) -> list[Path]:
+    """The images under `folder`, sorted."""
+    from translator.imageio import find_images
+
+    return sorted(find_images([folder]))
+
+
+def split_held_out(folder: Path, work: Path, name: str = "photos-train") -> tuple[Path, list[Path]]:
+    """Hold out a seeded `HELD_OUT_FRACTION` of `folder`'s images.
+
+    Returns a fresh folder `work/name` of symbolic links to the others (the training images) and
+    the held-out files.
+    """
+    files = find(folder)
+    count = max(1, round(len(files) * HELD_OUT_FRACTION))
+    held = set(random.Random(SPLIT_SEED).sample(range(len(files)), count))
+    train_dir = work / name
+    shutil.rmtree(train_dir, ignore_errors=True)
+    train_dir.mkdir(parents=True)
+    for index, path in enumerate(files):
+        if index not in held:
+            (train_dir / path.name).symlink_to(path.resolve())
+    return train_dir, [files[i] for i in sorted(held)]
+
+
+def recorded_command(command: Sequence[str], work: Path, shared: Path) -> list[str]:
+    """`translator-train ...` as a model card records it: without this machine's folders."""
+    args = list(command[3:]) if list(command[1:3]) == ["-m", "translator.training"] else list(command[1:])
+    replacements = ((str(work.resolve()), "<work>"), (str(work), "<work>"),
+                    (str(shared.resolve()), "shared"), (str(shared), "shared"))
+    out = []
+    for arg in args:
+        for old, new in replacements:
+            arg = arg.replace(old, new)
+        out.append(arg)
+    return ["translator-train", *out]
+
+
+def install(registry: Any, card: Any, state: dict[str, Any], work: Path, plugin: str) -> Path:
+    """Save `card` with `state` (fp16 safetensors, sha256 in the card) and copy both into
+    plugins/<plugin>/models/; returns the weights file there."""
+    from translator.store import ModelStore
+
+    saved = ModelStore(registry, home=work / "out").save(card, state, half=True, overwrite=True)
+    models = ROOT / "plugins" / plugin / "models"
+    models.mkdir(exist_ok=True)
+    weights = models / saved.weights.name
+    shutil.copyfile(saved.weights, weights)
+    shutil.copyfile(saved.card_path, weights.with_suffix(".json"))
+    print(f"wrote {weights} ({weights.stat().st_size / 1e6:.1f} MB)")
+    return weights
