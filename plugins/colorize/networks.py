@@ -169,7 +169,10 @@ class UNet(nn.Module):
 
     def forward(self, lightness: Tensor, hint_ab: Tensor, hint_mask: Tensor) -> Tensor:
         spread_ab, confidence = spread_hints(lightness, hint_ab, hint_mask)
-        x = torch.cat([_network_input(lightness, hint_ab, hint_mask), normalize_ab(spread_ab), confidence], dim=1)
+        # the spread colour fades with its confidence: its raw form ends in a hard square edge where
+        # the filter's support ends, which the network would learn to paint
+        x = torch.cat([_network_input(lightness, hint_ab, hint_mask), normalize_ab(spread_ab * confidence),
+                       confidence], dim=1)
         features = []
         for encoder in self.encoders:
             x = encoder(x)
