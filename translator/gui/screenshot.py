@@ -1,6 +1,6 @@
 """`translator --screenshot OUT.png [IMAGE]`: open, run once, render the window to a PNG, exit.
 
-Used for the README's screenshots (`packaging/make_screenshots.py`) and as a smoke test of the
+Used for the README's screenshots (`packaging/tools/make_screenshots.py`) and as a smoke test of the
 whole app: plugins load, the image opens, the translator runs in the worker, the result shows.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Regenerate the bundled CycleGAN model `photo2painting` (photos <-> paintings).
 
-    python packaging/train_cyclegan.py [--shared ../shared] [--steps N] [--device auto] [--work DIR]
+    python packaging/recipes/train_cyclegan.py [--shared ../shared] [--steps N] [--device auto] [--work DIR]
 
 1. Splits ../shared/datasets/photos into a training part and a held-out part (a seeded 10 %;
    paintings are too few to hold any out) as folders of symbolic links in the work folder.
@@ -97,7 +97,7 @@ def main() -> int:
                     else f"CPU ({os.cpu_count()} cores), small configuration")
     card = ModelCard(
         name=NAME, plugin="cyclegan", translator="cyclegan", config=dict(entry.card.config),
-        source={"kind": "bundled", "script": "packaging/train_cyclegan.py"},
+        source={"kind": "bundled", "script": "packaging/recipes/train_cyclegan.py"},
         title="Photo <-> painting",
         description="CycleGAN trained from scratch on photographs (A) and paintings (B): AtoB paints a "
                     "photo, BtoA turns a painting back into a photo-like image. Compact generators "

@@ -1,7 +1,7 @@
 """What the scripts that regenerate the bundled models share: the held-out split of a data
 folder, the training command as a model card records it, and installing the result.
 
-Imported by `packaging/train_*.py` (run as scripts, so this folder is on `sys.path`).
+Imported by `packaging/recipes/train_*.py` (run as scripts, so this folder is on `sys.path`).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HELD_OUT_FRACTION = 0.1
 SPLIT_SEED = 2026
 

@@ -2,7 +2,7 @@
 
 They are drawn here from shapes and seeded noise, so they carry no third-party licence:
 a line drawing for pix2pix (sketch to photo), a gray landscape for colorize and the same
-landscape in colour for cyclegan. Run: python packaging/make_samples.py
+landscape in colour for cyclegan. Run: python packaging/tools/make_samples.py
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-OUT = Path(__file__).resolve().parents[1] / "translator" / "gui" / "resources" / "samples"
+OUT = Path(__file__).resolve().parents[2] / "translator" / "gui" / "resources" / "samples"
 
 
 def line_drawing(size: int = 256) -> np.ndarray:

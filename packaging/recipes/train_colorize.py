@@ -1,6 +1,6 @@
 """Regenerate the bundled colorize model `photos-unet` (gray -> colour, with colour hints).
 
-    python packaging/train_colorize.py [--shared ../shared] [--steps N] [--device auto] [--work DIR]
+    python packaging/recipes/train_colorize.py [--shared ../shared] [--steps N] [--device auto] [--work DIR]
 
 1. Splits ../shared/datasets/photos (natural colour photos, longer side at most 512 px) into a
    training part and a held-out part (a seeded 10 %), the training part as a folder of symbolic
@@ -154,7 +154,7 @@ def main() -> int:
     training = entry.card.training
     card = ModelCard(
         name=NAME, plugin="colorize", translator="colorize", config=dict(entry.card.config),
-        source={"kind": "bundled", "script": "packaging/train_colorize.py"},
+        source={"kind": "bundled", "script": "packaging/recipes/train_colorize.py"},
         title="Photos: automatic and hinted colorization",
         description="Our user-guided U-Net (in the spirit of Zhang et al. 2017) trained from scratch on "
                     "natural colour photos, self-supervised with simulated colour hints: colorizes "

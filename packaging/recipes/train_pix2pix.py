@@ -1,6 +1,6 @@
 """Regenerate the bundled pix2pix model `objects-sketch2photo` (line drawing -> photo).
 
-    python packaging/train_pix2pix.py [--shared ../shared] [--steps N] [--device auto] [--work DIR]
+    python packaging/recipes/train_pix2pix.py [--shared ../shared] [--steps N] [--device auto] [--work DIR]
 
 1. Splits ../shared/datasets/objects (single objects on white, 256x256) into a training part and
    a held-out part (a seeded 10 %), the training part as a folder of symbolic links in the work
@@ -120,7 +120,7 @@ def main() -> int:
                     else f"CPU ({os.cpu_count()} cores), small configuration")
     card = ModelCard(
         name=NAME, plugin="pix2pix", translator="pix2pix", config=dict(entry.card.config),
-        source={"kind": "bundled", "script": "packaging/train_pix2pix.py"},
+        source={"kind": "bundled", "script": "packaging/recipes/train_pix2pix.py"},
         title="Objects: sketch to photo",
         description="pix2pix trained from scratch to turn a line drawing (dark lines on white) of a "
                     "single object into a photo-like image on white. Learnt from photos alone: the "

@@ -1,7 +1,7 @@
 """Render the README's app screenshots: one per built-in plugin, with its sample image and the
 bundled model's result (`translator --screenshot` does the same for one image).
 
-Run: python packaging/make_screenshots.py [--out docs/screenshots] [PLUGIN ...]
+Run: python packaging/tools/make_screenshots.py [--out docs/screenshots] [PLUGIN ...]
 Each screenshot runs in its own process (offscreen when there is no display) on the CPU.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "translator" / "gui" / "resources" / "samples"
 SHOTS = {
     "pix2pix": (SAMPLES / "handbag_sketch.png", {}),

@@ -1,6 +1,6 @@
 """Regenerate the bundled StyleGAN2 model `plugins/stylegan/models/objects64`.
 
-    python packaging/train_stylegan.py [--data ../shared/datasets/objects] [--steps N] [--home DIR]
+    python packaging/recipes/train_stylegan.py [--data ../shared/datasets/objects] [--steps N] [--home DIR]
 
 1. trains with the real `translator-train` (64 px, small widths, CPU unless --device says
    otherwise) in a scratch TRANSLATOR_HOME (default: a temporary folder; with --home an existing
@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NAME = "objects64"
 MODELS = ROOT / "plugins" / "stylegan" / "models"
 GRID = ROOT / "docs" / "images" / "stylegan_mixing.png"
@@ -145,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         description=(f"A small StyleGAN2 (64 px, widths up to 64, z and w of 64) trained from scratch with ADA "
                      f"on the objects set for {training['steps']} steps on a shared CPU: a demonstration model "
                      "that makes blurry object-like blobs on white, not a quality generator. Retrain longer "
-                     "on a GPU with packaging/train_stylegan.py --device cuda --steps N."),
-        source={"kind": "bundled", "script": "packaging/train_stylegan.py", "run": NAME},
+                     "on a GPU with packaging/recipes/train_stylegan.py --device cuda --steps N."),
+        source={"kind": "bundled", "script": "packaging/recipes/train_stylegan.py", "run": NAME},
         training=training, metrics=metrics,
         sha256=hashlib.sha256(weights.read_bytes()).hexdigest())
     weights.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
