@@ -1,4 +1,4 @@
-"""Render the sample images that ship with the app (translator/gui/resources/samples/).
+"""Render the sample images that ship with the app (resources/samples/).
 
 They are drawn here from shapes and seeded noise, so they carry no third-party licence:
 a line drawing for pix2pix (sketch to photo), a gray landscape for colorize and the same
@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-OUT = Path(__file__).resolve().parents[2] / "translator" / "gui" / "resources" / "samples"
+OUT = Path(__file__).resolve().parents[2] / "resources" / "samples"
 
 
 def line_drawing(size: int = 256) -> np.ndarray:

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "translator" / "gui" / "resources" / "samples"
+SAMPLES = ROOT / "resources" / "samples"
 SHOTS = {
     "pix2pix": (SAMPLES / "handbag_sketch.png", {}),
     "colorize": (SAMPLES / "landscape_gray.png", {"hints": [

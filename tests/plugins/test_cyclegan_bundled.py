@@ -11,7 +11,7 @@ from translator.imageio import read_image
 from translator.plugins import load_registry
 from translator.store import ModelStore
 
-SAMPLE = Path(__file__).resolve().parents[2] / "translator" / "gui" / "resources" / "samples" / "landscape.png"
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "landscape.png"
 
 
 @pytest.fixture(scope="module")
