@@ -40,3 +40,13 @@ class DeviceError(TranslatorError):
 
 class Cancelled(TranslatorError):
     """The user cancelled a running job."""
+
+
+class DownloadError(TranslatorError):
+    """A download failed: an HTTP error, a web page instead of weights, a wrong size or hash, a
+    disk that cannot be written, or a network that kept failing (`resumable`: the partial file
+    is worth keeping for a later attempt)."""
+
+    def __init__(self, message: str, *, resumable: bool = False) -> None:
+        super().__init__(message)
+        self.resumable = resumable

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from translator.catalog import CatalogEntry
     from translator.checkpoints import CheckpointClaim, CheckpointFile, ImportContext
     from translator.spec import TranslatorSpec
 
@@ -38,4 +39,18 @@ def translator_claim_checkpoint(
     `plugin` is the plugin name the user asked for, or None; return None when it names another
     plugin. Raise `CheckpointError` when the file is yours but unusable (the message is shown).
     Result rule: firstresult; a plugin that raises anything else is marked broken.
+    """
+
+
+@hookspec
+def translator_model_catalog() -> list[CatalogEntry]:
+    """Return published models this plugin can install (`translator models available|get`).
+
+    Called when the catalog is shown or a model is fetched, not at start-up. Each
+    `CatalogEntry` names this plugin, says what the model does and expects, its licence, paper
+    and source, and the files to download (with their sha256 where it is published). A file is
+    installed through this plugin's `translator_claim_checkpoint`, so only list files that hook
+    accepts. Result rule: each plugin's list is collected; a plugin whose hook raises or
+    returns something other than `CatalogEntry` objects is marked broken; an entry with missing
+    or bad fields, or for another plugin, is left out and reported.
     """

@@ -230,6 +230,20 @@ class Registry:
         asked = f"plugin {plugin!r}" if plugin else "any installed plugin"
         raise CheckpointError(f"{checkpoint.path.name}: not recognised by {asked}{detail}")
 
+    def model_catalog(self) -> list[tuple[str, list[Any]]]:
+        """(plugin name, its `translator_model_catalog()` list) for each working plugin; a plugin
+        whose hook raises is marked broken and left out. `translator.catalog` checks the entries."""
+        results = []
+        for impl in self.pm.hook.translator_model_catalog.get_hookimpls():
+            info = self.plugins.get(impl.plugin_name)
+            if info is None or info.broken:
+                continue
+            try:
+                results.append((impl.plugin_name, list(impl.function() or ())))
+            except Exception as exc:  # noqa: BLE001 - a broken catalog marks only its plugin
+                self.mark_broken(impl.plugin_name, exc)
+        return results
+
     def _plugin_name_for(self, name: str) -> str:
         if name in self.plugins:
             return name

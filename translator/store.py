@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import struct
 import tempfile
 import time
@@ -354,7 +355,7 @@ class ModelStore:
         now = time.time()
         for folder in folders:
             try:
-                leftovers = [p for p in folder.glob(".*") if p.suffix in (".tmp", ".part") and p.is_file()]
+                leftovers = [p for p in folder.glob(".*") if p.suffix in (".tmp", ".part")]
             except OSError:
                 continue
             for path in leftovers:
@@ -367,7 +368,10 @@ class ModelStore:
                 except (Timeout, OSError):
                     continue
                 try:
-                    path.unlink(missing_ok=True)
+                    if path.is_dir() and not path.is_symlink():
+                        shutil.rmtree(path)
+                    else:
+                        path.unlink(missing_ok=True)
                     removed.append(path)
                 except OSError:
                     pass

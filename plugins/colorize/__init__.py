@@ -7,6 +7,7 @@ in `training.py`.
 """
 from __future__ import annotations
 
+from translator_plugins.colorize.catalog import translator_model_catalog
 from translator_plugins.colorize.plugin import translator_claim_checkpoint, translator_translators
 
-__all__ = ["translator_claim_checkpoint", "translator_translators"]
+__all__ = ["translator_claim_checkpoint", "translator_model_catalog", "translator_translators"]

@@ -6,6 +6,7 @@ implementation's generator files in `checkpoints.py`.
 """
 from __future__ import annotations
 
+from translator_plugins.cyclegan.catalog import translator_model_catalog
 from translator_plugins.cyclegan.plugin import translator_claim_checkpoint, translator_translators
 
-__all__ = ["translator_claim_checkpoint", "translator_translators"]
+__all__ = ["translator_claim_checkpoint", "translator_model_catalog", "translator_translators"]

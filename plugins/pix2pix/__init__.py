@@ -7,6 +7,7 @@ drawings it learns from photos alone (`--sketches auto`) in `sketches.py`.
 """
 from __future__ import annotations
 
+from translator_plugins.pix2pix.catalog import translator_model_catalog
 from translator_plugins.pix2pix.plugin import translator_claim_checkpoint, translator_translators
 
-__all__ = ["translator_claim_checkpoint", "translator_translators"]
+__all__ = ["translator_claim_checkpoint", "translator_model_catalog", "translator_translators"]

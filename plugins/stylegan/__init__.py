@@ -7,6 +7,7 @@ rosinality and NVIDIA files in `checkpoints.py`, training in `training.py`.
 """
 from __future__ import annotations
 
+from translator_plugins.stylegan.catalog import translator_model_catalog
 from translator_plugins.stylegan.plugin import translator_claim_checkpoint, translator_translators
 
-__all__ = ["translator_claim_checkpoint", "translator_translators"]
+__all__ = ["translator_claim_checkpoint", "translator_model_catalog", "translator_translators"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pluggy
 
+from translator.catalog import CatalogEntry, CatalogFile
 from translator.checkpoints import (
     CheckpointClaim,
     CheckpointFile,
@@ -54,6 +55,7 @@ __all__ = [
     "TranslatorSpec", "TaskKind", "RunContext",
     "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "ColorPoint", "ColorPoints",
     "CheckpointFile", "CheckpointClaim", "ImportContext", "restricted_unpickle", "flatten_tensors",
+    "CatalogEntry", "CatalogFile",
     "TrainingSpec", "DataKind", "Trainer", "TrainContext",
     "TranslatorError", "CheckpointError", "ParameterError", "DataError", "Cancelled",
 ]
