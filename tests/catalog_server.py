@@ -26,7 +26,8 @@ class Route:
     body: the file. status: HTTP status for a plain answer (404 ...). content_type: sent as is.
     ranges: honour `Range` requests (206). cut_after: bytes sent before the connection is dropped,
     for the first `cuts` requests. stall_s: seconds to wait (bounded by the server's stop) before
-    sending anything, for the first `stalls` requests; then the answer is normal.
+    sending anything, for the first `stalls` requests; then the answer is normal. chunk_delay_s:
+    a pause after every 16 KiB of the body (a slow server).
     """
 
     body: bytes = b""
@@ -37,6 +38,7 @@ class Route:
     cuts: int = 1
     stall_s: float = 0.0
     stalls: int = 1
+    chunk_delay_s: float = 0.0
     served: int = 0
 
 
@@ -123,7 +125,11 @@ class LoopbackServer:
             handler.close_connection = True
             return
         try:
-            handler.wfile.write(payload)
+            step = 1 << 14 if route.chunk_delay_s else len(payload) or 1
+            for offset in range(0, len(payload), step):
+                handler.wfile.write(payload[offset:offset + step])
+                if route.chunk_delay_s and self.stop_event.wait(route.chunk_delay_s):
+                    return
         except (BrokenPipeError, ConnectionResetError):
             pass
 

@@ -171,3 +171,45 @@ def test_a_home_that_is_a_file_or_unwritable_is_a_clear_error(plugin_registry, t
             ModelStore(plugin_registry(_plugin()), home=locked).save(_card(), _state())
     finally:
         (locked / "models" / "toy").chmod(0o700)
+
+
+def test_a_training_export_cut_before_its_card_does_not_block_the_next_export(store, monkeypatch):
+    from translator.training.loop import export_model
+
+    spec = store.registry.translator("toy")
+    net = torch.nn.Conv2d(3, 3, 1)
+    trainer = types.SimpleNamespace(export=lambda: (net, {}))
+    sources = types.SimpleNamespace(describe=lambda: {"A": {"folder": "a", "images": 3}})
+    config = types.SimpleNamespace(name="run1", batch_size=1, size=8, gan_loss="lsgan")
+
+    def export():
+        return export_model(spec, trainer, store, plugin_name="toyplugin", config=config, run_dir=store.home,
+                            sources=sources, step=1, time_s=1.0, device=torch.device("cpu"), losses={},
+                            initial=None)
+
+    export()
+    real_replace = os.replace
+
+    def die_on_card(src, dst):
+        if str(dst).endswith(".json"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", die_on_card)
+    with pytest.raises(TranslatorError, match="No space left"):
+        export()
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert [b.name for b in store.broken()] == ["run1"]
+    assert export().name == "run1" and store.broken() == [] and [e.name for e in store.list()] == ["run1"]
+
+
+def test_an_unwritable_store_is_a_clear_error_even_for_root(store, monkeypatch):
+    import tempfile
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    with pytest.raises(TranslatorError, match="cannot save model toy/mine .*Permission denied"):
+        store.save(_card(), _state())
+    assert store.list() == [] and store.broken() == []

@@ -205,6 +205,12 @@ class MainWindow(QMainWindow):
         model_row.addWidget(self.model_picker, 1)
         model_row.addWidget(self.import_button)
         form.addRow("Model", model_row)
+        self.catalog_hint = QLabel()
+        self.catalog_hint.setObjectName("catalogHint")
+        self.catalog_hint.setWordWrap(True)
+        self.catalog_hint.linkActivated.connect(lambda _link: self.show_catalog_dialog())
+        self.catalog_hint.hide()
+        form.addRow(self.catalog_hint)
         form.addRow("Device", self.device_picker)
         form.addRow("Precision", self.precision_picker)
         self.params_title = QLabel("<b>Parameters</b>")
@@ -288,6 +294,8 @@ class MainWindow(QMainWindow):
         self.redo_action = self._action("&Redo stroke", lambda: self._sketch_do("redo"),
                                         ["Ctrl+Shift+Z", "Ctrl+Y"], "redo")
         self.models_action = self._action("&Models...", self.show_models_dialog, None, "models")
+        self.get_models_action = self._action("&Get models...", self.show_catalog_dialog,
+                                              tip="Download the papers' published models")
         self.import_action = self._action("&Import model...", self.choose_model_import, None, "import")
 
         menus = self.menuBar()
@@ -311,6 +319,7 @@ class MainWindow(QMainWindow):
         run_menu.addAction(self.batch_action)
         models_menu = menus.addMenu("&Models")
         models_menu.addAction(self.models_action)
+        models_menu.addAction(self.get_models_action)
         models_menu.addAction(self.import_action)
 
         toolbar = self.addToolBar("Main")
@@ -753,6 +762,7 @@ class MainWindow(QMainWindow):
     def _refresh_models(self, select: str | None = None) -> None:
         if self.spec is None or self.store is None:
             self.model_picker.set_entries([])
+            self.catalog_hint.hide()
             return
         try:
             entries = self.store.list(self.spec.name)
@@ -762,6 +772,21 @@ class MainWindow(QMainWindow):
             entries, default = [], None
         saved = select or self.settings.value(f"model/{self.spec.name}", None)
         self.model_picker.set_entries(entries, default.name if default is not None else None, saved)
+        self._update_catalog_hint(entries)
+
+    def _update_catalog_hint(self, entries: Sequence[Any]) -> None:
+        """Point at the catalog when the translator's only model is the bundled demonstration."""
+        demo_only = bool(entries) and all(e.bundled for e in entries)
+        published = 0
+        if demo_only and self.spec is not None:
+            from translator.catalog import load_catalog
+
+            owner = self.registry.owner(self.spec.name)
+            published = sum(1 for e in load_catalog(self.registry).for_plugin(owner) if e.supported)
+        self.catalog_hint.setText(
+            f"Only the bundled demonstration model is installed. The catalog has {published} published "
+            f"models of the paper's authors: <a href=\"catalog\">Models &gt; Get models...</a>")
+        self.catalog_hint.setVisible(published > 0)
 
     def _model_changed(self, _index: int) -> None:
         if self.spec is not None:
@@ -1153,6 +1178,26 @@ class MainWindow(QMainWindow):
         self.models_changed.connect(dialog.refresh)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
+
+    def show_catalog_dialog(self) -> Any:
+        """Models > Get models...: the catalog; a finished download is selected in the picker."""
+        from translator.gui.catalog_dialog import CatalogDialog
+
+        if self.store is None:
+            self.show_error("Get models", "plugins are still loading")
+            return None
+        dialog = CatalogDialog(self.store, self)
+        dialog.installed.connect(self._model_installed)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    def _model_installed(self, entry: Any) -> None:
+        self.models.clear()
+        if self.spec is None or entry.translator != self.spec.name:
+            self.translator_picker.select(entry.translator)
+        self._refresh_models(select=entry.name)
+        self.models_changed.emit()
 
     # ==== state of actions, settings =============================================================
 
