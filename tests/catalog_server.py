@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
+from urllib.parse import urlparse
 
 import torch
 
@@ -27,7 +28,8 @@ class Route:
     ranges: honour `Range` requests (206). cut_after: bytes sent before the connection is dropped,
     for the first `cuts` requests. stall_s: seconds to wait (bounded by the server's stop) before
     sending anything, for the first `stalls` requests; then the answer is normal. chunk_delay_s:
-    a pause after every 16 KiB of the body (a slow server).
+    a pause after every 16 KiB of the body (a slow server). redirect: answer 302 to this path.
+    Requests through the server as an HTTP proxy (an absolute URL) are served by their path.
     """
 
     body: bytes = b""
@@ -39,6 +41,7 @@ class Route:
     stall_s: float = 0.0
     stalls: int = 1
     chunk_delay_s: float = 0.0
+    redirect: str = ""
     served: int = 0
 
 
@@ -88,7 +91,7 @@ class LoopbackServer:
         self.thread.join(5)
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
-        path = handler.path.split("?", 1)[0]
+        path = urlparse(handler.path).path
         range_header = handler.headers.get("Range")
         self.log.append((path, range_header))
         route = self.routes.get(path)
@@ -96,6 +99,12 @@ class LoopbackServer:
             self._plain(handler, 404, b"not found", "text/plain")
             return
         route.served += 1
+        if route.redirect:
+            handler.send_response(302)
+            handler.send_header("Location", self.url(route.redirect))
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
         if route.stall_s and route.served <= route.stalls:
             self.stop_event.wait(route.stall_s)
             handler.close_connection = True

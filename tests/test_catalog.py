@@ -144,6 +144,22 @@ def test_an_interrupted_get_keeps_its_part_and_the_next_get_resumes_it(server, s
     assert leftovers(store) == ["zebra.json", "zebra.safetensors"]
 
 
+def test_redirects_are_followed_and_proxy_variables_respected(server, store, monkeypatch):
+    body = jz_generator_bytes(12)
+    server.add("files/latest_net_G.pth", body)
+    url = server.add("latest_net_G.pth", redirect="files/latest_net_G.pth")
+    install(store, entry(url), **FAST)
+    assert server.requests("files/latest_net_G.pth") == [None]
+    # through a proxy: the server also answers absolute URLs, as an HTTP proxy does
+    monkeypatch.setenv("http_proxy", server.base)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    far = "http://models.example.invalid/files/latest_net_G.pth"
+    install(store, entry(far, name="proxied"), **FAST)
+    assert server.requests("files/latest_net_G.pth") == [None, None]
+    assert store.get("cyclegan/proxied").card.source["url"] == far
+
+
 def test_a_hash_mismatch_is_refused_and_leaves_nothing(server, store):
     url = server.add("latest_net_G.pth", jz_generator_bytes(5))
     with pytest.raises(DownloadError, match="sha256 mismatch"):

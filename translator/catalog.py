@@ -339,17 +339,12 @@ def _as_published(part: Path, filename: str) -> Path:
 
 
 def _remove_links(folder: Path, name: str) -> None:
+    import glob
     import shutil
 
-    for path in folder.glob(f".{glob_escape(name)}+*.tmp"):
+    for path in folder.glob(f".{glob.escape(name)}+*.tmp"):
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
-
-
-def glob_escape(text: str) -> str:
-    import glob
-
-    return glob.escape(text)
 
 
 def _recorded_hashes(home: Path) -> dict[str, str]:

@@ -96,7 +96,8 @@ def _transfer(url: str, part: Path, size: int | None, progress: Progress | None,
     if have:
         request.add_header("Range", f"bytes={have}-")
     try:
-        response = urllib.request.urlopen(request, timeout=connect_timeout)  # noqa: S310 - http(s) only, checked by the catalog
+        # a fresh opener reads the proxy variables now (urlopen's shared one keeps the first ones)
+        response = urllib.request.build_opener().open(request, timeout=connect_timeout)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # the range starts at the end: nothing left or a stale part
             part.unlink()
