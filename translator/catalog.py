@@ -109,7 +109,7 @@ class CatalogEntry:
             return _human(self.size)
         if self.approx_size is not None:
             return "~" + _human(self.approx_size)
-        return "size not published"
+        return "not published"
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "plugin": self.plugin, "title": self.title, "description": self.description,
@@ -242,8 +242,8 @@ def install(store: ModelStore, entry: CatalogEntry, *, force: bool = False,
 
     Without `force` an installed entry is left as it is. Another process installing the same
     model is waited for (`waiting()` is called once). On any failure nothing is installed and
-    partial files are removed, except after a network failure or a cancel that left bytes to
-    resume. `fetch_options` go to `download.fetch` (timeouts, retries).
+    partial files are removed, except after a network failure, a cancel or Ctrl+C that left bytes
+    to resume (the next install continues them). `fetch_options` go to `download.fetch` (timeouts, retries).
     Raises `DownloadError`, `CheckpointError`, `Cancelled` or `TranslatorError`.
     """
     from translator import download
@@ -288,7 +288,8 @@ def install(store: ModelStore, entry: CatalogEntry, *, force: bool = False,
                                      description=f"{entry.description} Expects {entry.expects}.",
                                      overwrite=True)
         except BaseException as exc:
-            keep = (isinstance(exc, Cancelled) or (isinstance(exc, DownloadError) and exc.resumable))
+            keep = (isinstance(exc, (Cancelled, KeyboardInterrupt))
+                    or (isinstance(exc, DownloadError) and exc.resumable))
             for part in parts:
                 if not (keep and download.resumable(part)):
                     part.unlink(missing_ok=True)

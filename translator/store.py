@@ -326,7 +326,9 @@ class ModelStore:
         from filelock import FileLock, Timeout
 
         path = self.folder(translator) / f".{name}.lock"
-        lock = self._locks.setdefault(path, FileLock(str(path)))
+        lock = self._locks.get(path)
+        if lock is None:
+            lock = self._locks[path] = FileLock(str(path))
         try:
             lock.acquire(timeout=0)
         except Timeout:

@@ -47,7 +47,8 @@ class CatalogDialog(QDialog):
         self.task: Task | None = None
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(list(COLUMNS))
-        self.tree.setColumnWidth(0, 260)
+        for column, width in enumerate((250, 80, 110, 190)):
+            self.tree.setColumnWidth(column, width)
         self.tree.currentItemChanged.connect(lambda *_: self._selection_changed())
         self.details = QTextBrowser()
         self.details.setOpenExternalLinks(True)
