@@ -191,3 +191,10 @@ def stylegan_ada_pickle(path: Path, monkeypatch: object) -> bytes:
     state = module.rosinality_state(channels={4: 12, 8: 12, 16: 6})
     module.write_nvidia_pickle(path, state, 16, stand_ins)
     return path.read_bytes()
+
+
+def jz_unet_bytes(seed: int = 0, num_downs: int = 5, ngf: int = 4) -> bytes:
+    """A tiny reference pix2pix UnetGenerator file (`edges2shoes.pth` layout: the nested
+    `model.model.1...` keys, batch norm), written with the pix2pix import tests' reference net."""
+    module = _builders("test_pix2pix_import")
+    return _saved(module.seeded(module.ReferenceUnet(num_downs, ngf), seed).state_dict())

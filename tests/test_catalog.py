@@ -8,10 +8,13 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
-from catalog_server import LoopbackServer, eccv16_bytes, jz_generator_bytes, stylegan_ada_pickle
+from catalog_server import LoopbackServer, eccv16_bytes, jz_generator_bytes, jz_unet_bytes, stylegan_ada_pickle
 
 from translator import download
 from translator.catalog import CatalogEntry, CatalogFile, check_entry, install, installed, load_catalog
@@ -267,6 +270,29 @@ def test_a_stylegan2_ada_pickle_installs_without_running_its_code(server, store,
     model = install(store, entry(url, plugin="stylegan", name="afhqcat"), **FAST).model
     assert model.translator == "stylegan" and model.card.source["catalog"] == "stylegan/afhqcat"
     assert leftovers(store, "stylegan") == ["afhqcat.json", "afhqcat.safetensors"]
+
+
+def test_a_pix2pix_unet_file_installs(server, store):
+    url = server.add("edges2shoes.pth", jz_unet_bytes())
+    model = install(store, entry(url, plugin="pix2pix", name="edges2shoes"), **FAST).model
+    assert model.translator == "pix2pix" and model.card.config["num_downs"] == 5
+    assert leftovers(store, "pix2pix") == ["edges2shoes.json", "edges2shoes.safetensors"]
+
+
+@pytest.mark.slow
+def test_two_processes_importing_one_name_at_once_never_both_succeed(tmp_path):
+    path = tmp_path / "latest_net_G.pth"
+    path.write_bytes(jz_generator_bytes(13))
+    env = {**os.environ, "TRANSLATOR_HOME": str(tmp_path / "home")}
+    command = [sys.executable, "-m", "translator.cli.main", "models", "import", str(path),
+               "--plugin", "cyclegan", "--name", "same"]
+    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    outcomes = [(p.wait(120), *p.communicate()) for p in processes]
+    assert sorted(code for code, _, _ in outcomes) == [0, 2], outcomes
+    assert any("already exists" in err for _, _, err in outcomes)
+    folder = tmp_path / "home" / "models" / "cyclegan"
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == ["same.json", "same.safetensors"]
 
 
 @pytest.mark.slow
