@@ -2,7 +2,7 @@
 
     translator [IMAGE_OR_FOLDER ...] [--screenshot OUT.png]   start the desktop app
     translator plugins [--json]                                 list plugins and translators
-    translator models list|import|remove ...                    manage the model store
+    translator models list|import|remove|available|get ...      manage the model store and catalog
     translator apply --plugin NAME ... INPUT... -o OUTDIR       run a translator over files
 
 Only this module chooses exit codes: 0 success, 1 some inputs failed, 2 bad usage or setup.
