@@ -18,7 +18,9 @@ from translator.checkpoints import (
     CheckpointClaim,
     CheckpointFile,
     ImportContext,
+    array_globals,
     flatten_tensors,
+    read_torch_bytes,
     restricted_unpickle,
 )
 from translator.errors import (
@@ -54,6 +56,7 @@ __all__ = [
     "TranslatorSpec", "TaskKind", "RunContext",
     "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "ColorPoint", "ColorPoints",
     "CheckpointFile", "CheckpointClaim", "ImportContext", "restricted_unpickle", "flatten_tensors",
+    "array_globals", "read_torch_bytes",
     "TrainingSpec", "DataKind", "Trainer", "TrainContext",
     "TranslatorError", "CheckpointError", "ParameterError", "DataError", "Cancelled",
 ]
