@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,10 @@ _limit = _address_space() + {headroom}
 resource.setrlimit(resource.RLIMIT_AS, (_limit, _limit))
 _results = {{}}
 
+_peak = {{}}
+
 def case(name, function):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     try:
         function()
         _results[name] = "no error"
@@ -44,16 +48,18 @@ def case(name, function):
         _results[name] = f"{{type(exc).__name__}}: {{exc}}"
     except BaseException as exc:
         _results[name] = "CRASH " + "".join(traceback.format_exception_only(exc)).strip()
+    _peak[name] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024
 """
 
 
-def run_cases(code: str, *, headroom: int = HEADROOM, timeout: float = 300) -> dict[str, str]:
+def run_cases(code: str, *, headroom: int = HEADROOM, timeout: float = 300) -> dict[str, Any]:
     """Run `code` (dedented) under the cap. The code calls `case(name, function)` for each case;
     returns name -> "ErrorType: message", "no error", or "CRASH ..." (any other exception,
-    MemoryError included). Fails the calling test when the child itself dies."""
+    MemoryError included), and "peak MB" -> {name: how far the case raised the child's peak
+    resident memory, in MiB}. Fails the calling test when the child itself dies."""
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     script = (_PRELUDE.format(headroom=headroom) + textwrap.dedent(code)
-              + "\nprint('RESULTS ' + json.dumps(_results))\n")
+              + "\nprint('RESULTS ' + json.dumps({**_results, 'peak MB': _peak}))\n")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout,
                             env=env, check=False)
     lines = [line for line in result.stdout.splitlines() if line.startswith("RESULTS ")]

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from bombs import zeros_deflate, zip_archive
 from memory_limit import needs_rlimit, run_cases
 
 from translator.checkpoints import (
@@ -30,22 +31,6 @@ from translator.checkpoints import (
 from translator.errors import CheckpointError
 
 
-def _zip(records: list[tuple[str, bytes, int, int, int]]) -> bytes:
-    """A zip archive from (name, stored bytes, method, crc, uncompressed size) records."""
-    out, central = io.BytesIO(), io.BytesIO()
-    for name, data, method, crc, size in records:
-        offset = out.tell()
-        encoded = name.encode()
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0, crc, len(data), size,
-                              len(encoded), 0) + encoded + data)
-        central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0, crc, len(data),
-                                  size, len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
-    start, directory = out.tell(), central.getvalue()
-    out.write(directory + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(records), len(records),
-                                      len(directory), start, 0))
-    return out.getvalue()
-
-
 def zip_bomb_pth(path: Path, size: int = 2_600_000_000) -> Path:
     """A `.pth` whose one float tensor of `size` bytes is a deflated record of zeros (~2.6 MB on
     disk): PyTorch's reader would allocate the whole record."""
@@ -53,11 +38,7 @@ def zip_bomb_pth(path: Path, size: int = 2_600_000_000) -> Path:
     torch.save({"w": torch.zeros(16)}, buffer)
     with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
         records = [(info.filename, archive.read(info)) for info in archive.infolist()]
-    chunk_size = 64 * 1024**2
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    chunk = compressor.compress(bytes(chunk_size)) + compressor.flush(zlib.Z_FULL_FLUSH)
-    deflated = chunk * (size // chunk_size) + zlib.compressobj(9, zlib.DEFLATED, -15).flush()
-    size = size // chunk_size * chunk_size
+    deflated = zeros_deflate(size)
     built = []
     for name, data in records:
         if name.endswith("data.pkl"):  # the tensor's and its storage's element count: 16 -> size / 4
@@ -66,7 +47,7 @@ def zip_bomb_pth(path: Path, size: int = 2_600_000_000) -> Path:
             built.append((name, deflated, zipfile.ZIP_DEFLATED, 0, size))  # CRC is checked after allocating
         else:
             built.append((name, data, zipfile.ZIP_STORED, zlib.crc32(data), len(data)))
-    path.write_bytes(_zip(built))
+    path.write_bytes(zip_archive(built))
     return path
 
 
@@ -257,8 +238,8 @@ def bombs(tmp_path_factory) -> dict[str, str]:
 
 @needs_rlimit
 def test_zip_bomb_pth_is_refused_from_its_declared_sizes(bombs):
-    assert bombs["zip"].startswith("CheckpointError: bomb.pth: refused, its records would take 2,5")
-    assert "bytes once decompressed (archive/data/0: 2,550,136,832)" in bombs["zip"]
+    assert bombs["zip"].startswith("CheckpointError: bomb.pth: refused, its records would take 2,600,000,")
+    assert "bytes once decompressed (archive/data/0: 2,600,000,000)" in bombs["zip"]
 
 
 @needs_rlimit
@@ -269,3 +250,13 @@ def test_object_dtype_array_pickle_allocates_nothing(bombs):
 @needs_rlimit
 def test_stride_zero_pt_is_refused_before_it_is_copied(bombs):
     assert "repeats its data" in bombs["expanded"]
+
+
+def test_a_pth_with_a_huge_list_of_records_is_refused_before_parsing_it(tmp_path, monkeypatch):
+    from translator import checkpoints
+
+    torch.save({"a": torch.zeros(2), "b": torch.ones(2)}, tmp_path / "many.pth")
+    assert CheckpointFile(tmp_path / "many.pth").tensors()["b"].sum() == 2
+    monkeypatch.setattr(checkpoints, "MAX_ZIP_DIRECTORY_BYTES", 200)
+    with pytest.raises(CheckpointError, match=r"many.pth: refused, its list of records takes \d+ bytes"):
+        CheckpointFile(tmp_path / "many.pth").load()

@@ -20,6 +20,7 @@ import io
 import math
 import pickle
 import re
+import struct
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ declare a smaller limit in its claim (`CheckpointClaim.max_parameters`)."""
 MAX_REPEATED_BYTES = 256 * 1024**2
 """How many bytes a file's tensors may take beyond what it stores (stride-0 or overlapping
 views, which a copy materialises): 256 MiB, so a few kilobytes never become a gigabyte."""
+MAX_ZIP_DIRECTORY_BYTES = 16 * 1024**2
+"""Largest central directory (list of records) of a `.pth` zip archive: about 200,000 records."""
 MAX_NESTING = 64
 """Deepest nesting of containers (dicts, lists, ...) accepted in a weights file."""
 MAX_PICKLED_ARRAY_BYTES = 64 * 1024**2
@@ -104,6 +107,11 @@ def check_torch_archive(handle: IO[bytes], label: str, limit: int = MAX_WEIGHTS_
     handle.seek(0)
     if start != b"PK\x03\x04":
         return
+    directory = _zip_directory_size(handle)
+    handle.seek(0)
+    if directory > MAX_ZIP_DIRECTORY_BYTES:
+        raise CheckpointError(f"{label}: refused, its list of records takes {directory:,} bytes (more than "
+                              f"{MAX_ZIP_DIRECTORY_BYTES:,}; PyTorch writes a few records per tensor)")
     try:
         with zipfile.ZipFile(handle) as archive:
             records = archive.infolist()
@@ -116,6 +124,27 @@ def check_torch_archive(handle: IO[bytes], label: str, limit: int = MAX_WEIGHTS_
         biggest = max(records, key=lambda record: record.file_size)
         raise CheckpointError(f"{label}: refused, its records would take {total:,} bytes once decompressed "
                               f"({biggest.filename}: {biggest.file_size:,}), more than the limit of {limit:,}")
+
+
+def _zip_directory_size(handle: IO[bytes]) -> int:
+    """The size of a zip archive's central directory, from its end records (0 when not found):
+    what `zipfile` reads and turns into one Python object per record."""
+    handle.seek(0, io.SEEK_END)
+    end = handle.tell()
+    handle.seek(max(0, end - (65535 + 22 + 20 + 56)))
+    tail = handle.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return 0
+    size = struct.unpack("<I", tail[at + 12:at + 16])[0]
+    locator = tail.rfind(b"PK\x06\x07", 0, at)
+    if locator >= 0 and locator + 20 <= len(tail):
+        offset = struct.unpack("<Q", tail[locator + 8:locator + 16])[0]
+        handle.seek(offset)
+        record = handle.read(56)
+        if record[:4] == b"PK\x06\x06" and len(record) == 56:
+            size = max(size, struct.unpack("<Q", record[40:48])[0])
+    return size
 
 
 def _check_file_size(path: Path, limit: int = MAX_WEIGHTS_BYTES) -> None:
