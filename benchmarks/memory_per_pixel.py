@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,8 @@ def main() -> None:
     parser.add_argument("--plugins", default=",".join(PLUGINS))
     args = parser.parse_args()
     sizes = [tuple(int(n) for n in text.split("x")) for text in args.sizes.split(",")]
-    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"), TRANSLATOR_MAX_PIXELS="1e9")
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"),
+               TRANSLATOR_MAX_PIXELS="1e9")
     translator = str(Path(sys.executable).with_name("translator"))
     with tempfile.TemporaryDirectory() as folder:
         for plugin in args.plugins.split(","):
@@ -41,9 +41,12 @@ def main() -> None:
                 noise = (np.random.default_rng(0).random((height, width, 3)) * 255).astype(np.uint8)
                 cv2.imwrite(str(image), noise)
                 # each measurement in its own grandchild, so the high-water mark is its own
-                code = (f"import resource, subprocess, sys; subprocess.run({[translator, 'apply', '--plugin', plugin, '--device', 'cpu', '--precision', 'fp32', '-o', str(Path(folder) / 'out'), '--overwrite', '--quiet', str(image)]!r}, check=True); "
+                command = [translator, "apply", "--plugin", plugin, "--device", "cpu", "--precision", "fp32",
+                           "-o", str(Path(folder) / "out"), "--overwrite", "--quiet", str(image)]
+                code = (f"import resource, subprocess; subprocess.run({command!r}, check=True); "
                         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-                result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+                result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                        check=False)
                 if result.returncode != 0:
                     raise SystemExit(f"{plugin} {width}x{height} failed:\n{result.stderr[-2000:]}")
                 peaks.append(int(result.stdout.split()[-1]) * 1024)

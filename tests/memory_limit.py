@@ -19,7 +19,8 @@ import pytest
 HEADROOM = 1536 * 1024**2
 """Address space the snippets may add to the idle interpreter (numpy, torch, OpenCV, Pillow loaded)."""
 
-needs_rlimit = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc are Linux's")
+needs_rlimit = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                  reason="RLIMIT_AS and /proc are Linux's")
 
 _PRELUDE = """
 import json, resource, traceback
@@ -63,5 +64,6 @@ def run_cases(code: str, *, headroom: int = HEADROOM, timeout: float = 300) -> d
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout,
                             env=env, check=False)
     lines = [line for line in result.stdout.splitlines() if line.startswith("RESULTS ")]
-    assert result.returncode == 0 and lines, f"exit {result.returncode}:\n{(result.stdout + result.stderr)[-3000:]}"
+    output = (result.stdout + result.stderr)[-3000:]
+    assert result.returncode == 0 and lines, f"exit {result.returncode}:\n{output}"
     return json.loads(lines[-1][len("RESULTS "):])

@@ -260,3 +260,18 @@ def test_a_pth_with_a_huge_list_of_records_is_refused_before_parsing_it(tmp_path
     monkeypatch.setattr(checkpoints, "MAX_ZIP_DIRECTORY_BYTES", 200)
     with pytest.raises(CheckpointError, match=r"many.pth: refused, its list of records takes \d+ bytes"):
         CheckpointFile(tmp_path / "many.pth").load()
+
+
+def test_a_pth_whose_pickle_is_larger_than_any_list_of_tensors_is_refused(tmp_path):
+    from translator.checkpoints import MAX_PICKLE_RECORD_BYTES
+
+    buffer = io.BytesIO()
+    torch.save({"w": torch.zeros(2)}, buffer)
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
+        records = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    built = [(name, zeros_deflate(MAX_PICKLE_RECORD_BYTES + 1), zipfile.ZIP_DEFLATED, 0, MAX_PICKLE_RECORD_BYTES + 1)
+             if name.endswith("data.pkl") else (name, data, zipfile.ZIP_STORED, zlib.crc32(data), len(data))
+             for name, data in records]
+    (tmp_path / "fat.pth").write_bytes(zip_archive(built))
+    with pytest.raises(CheckpointError, match=r"fat.pth: refused, its pickle \(archive/data.pkl\) takes"):
+        CheckpointFile(tmp_path / "fat.pth").load()

@@ -51,6 +51,9 @@ MAX_REPEATED_BYTES = 256 * 1024**2
 views, which a copy materialises): 256 MiB, so a few kilobytes never become a gigabyte."""
 MAX_ZIP_DIRECTORY_BYTES = 16 * 1024**2
 """Largest central directory (list of records) of a `.pth` zip archive: about 200,000 records."""
+MAX_PICKLE_RECORD_BYTES = 64 * 1024**2
+"""Largest `data.pkl` record of a `.pth` archive: it names the tensors (a few hundred bytes
+each) while their data lies in other records, so this bounds the Python objects it can build."""
 MAX_NESTING = 64
 """Deepest nesting of containers (dicts, lists, ...) accepted in a weights file."""
 MAX_PICKLED_ARRAY_BYTES = 64 * 1024**2
@@ -70,7 +73,8 @@ def read_safetensors(path: Path) -> dict[str, Tensor]:
 
 
 def read_torch(path: Path) -> Any:
-    """`torch.load` restricted to tensors, plain containers and argparse Namespaces (weights_only=True), on the CPU.
+    """`torch.load` restricted to tensors, plain containers and argparse Namespaces
+    (weights_only=True), on the CPU.
 
     The size of the file, and of a zip archive's records once decompressed, is checked first
     (`check_torch_archive`). Raises `CheckpointError`.
@@ -119,11 +123,16 @@ def check_torch_archive(handle: IO[bytes], label: str, limit: int = MAX_WEIGHTS_
         raise CheckpointError(f"{label}: a damaged PyTorch archive ({exc})") from None
     finally:
         handle.seek(0)
+    for record in records:
+        if record.filename.endswith("data.pkl") and record.file_size > MAX_PICKLE_RECORD_BYTES:
+            raise CheckpointError(f"{label}: refused, its pickle ({record.filename}) takes {record.file_size:,} "
+                                  f"bytes, more than the {MAX_PICKLE_RECORD_BYTES:,} a list of tensors needs")
     total = sum(max(0, record.file_size) for record in records)
     if total > limit:
         biggest = max(records, key=lambda record: record.file_size)
         raise CheckpointError(f"{label}: refused, its records would take {total:,} bytes once decompressed "
-                              f"({biggest.filename}: {biggest.file_size:,}), more than the limit of {limit:,}")
+                              f"({biggest.filename}: {biggest.file_size:,}), "
+                              f"more than the limit of {limit:,}")
 
 
 def _zip_directory_size(handle: IO[bytes]) -> int:
@@ -153,7 +162,8 @@ def _check_file_size(path: Path, limit: int = MAX_WEIGHTS_BYTES) -> None:
     except OSError as exc:
         raise CheckpointError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
     if size > limit:
-        raise CheckpointError(f"{path.name}: {size:,} bytes is more than the limit of {limit:,} for weights files")
+        raise CheckpointError(f"{path.name}: {size:,} bytes is more than the limit of {limit:,} "
+                              "for weights files")
 
 
 def _torch_load(source: Path | IO[bytes], label: str) -> Any:
@@ -190,7 +200,7 @@ def _torch_reason(exc: BaseException) -> str:
         if line.startswith("WeightsUnpickler error:"):
             line = line.split(":", 1)[1].strip()
         if line and not any(noise in line.lower() for noise in _TORCH_BOILERPLATE):
-            return line[:200]
+            return line.split(": expected %ld", 1)[0][:200]  # a C format left unfilled in one torch message
     return type(exc).__name__
 
 
@@ -226,11 +236,13 @@ def check_tensors(obj: Any, label: str) -> None:
         total += nbytes
         repeated += max(0, nbytes - stored)
         if repeated > MAX_REPEATED_BYTES:
-            raise CheckpointError(f"{label}: refused, tensor {name or '(top level)'} of shape {tuple(tensor.shape)} "
-                                  "repeats its data (a stride-0 or overlapping view), and the file's views would "
-                                  f"take more than {MAX_REPEATED_BYTES:,} bytes beyond what it stores")
+            raise CheckpointError(f"{label}: refused, tensor {name or '(top level)'} of shape "
+                                  f"{tuple(tensor.shape)} repeats its data (a stride-0 or overlapping view), "
+                                  f"and the file's views would take more than {MAX_REPEATED_BYTES:,} bytes "
+                                  "beyond what it stores")
         if total > MAX_WEIGHTS_BYTES:
-            raise CheckpointError(f"{label}: refused, its tensors would take more than {MAX_WEIGHTS_BYTES:,} bytes")
+            raise CheckpointError(f"{label}: refused, its tensors would take more than "
+                                  f"{MAX_WEIGHTS_BYTES:,} bytes")
 
 
 def _walk_tensors(obj: Any, label: str) -> Iterator[tuple[str, Tensor]]:
@@ -325,8 +337,8 @@ class CheckpointClaim:
         limit = min(int(self.max_parameters), MAX_PARAMETERS)
         count = sum(int(getattr(value, "numel", lambda: 0)()) for value in self.state_dict.values())
         if count > limit:
-            raise CheckpointError(f"refused: a {self.translator} model of {count:,} parameters, more than the "
-                                  f"limit of {limit:,} for this architecture")
+            raise CheckpointError(f"refused: a {self.translator} model of {count:,} parameters, "
+                                  f"more than the limit of {limit:,} for this architecture")
 
 
 @dataclass(frozen=True)
@@ -465,13 +477,15 @@ def _rebuild_tensor(storage: Any, offset: Any, size: Any, stride: Any, *rest: An
     if not isinstance(storage, torch.TypedStorage):
         raise CheckpointError(f"refused: a tensor rebuilt from a {type(storage).__name__}, not a storage")
     ints = (isinstance(offset, int) and isinstance(size, tuple) and isinstance(stride, tuple)
-            and len(size) == len(stride) and all(isinstance(n, int) and n >= 0 for n in (offset, *size, *stride)))
+            and len(size) == len(stride)
+            and all(isinstance(n, int) and n >= 0 for n in (offset, *size, *stride)))
     if not ints:
         raise CheckpointError("refused: a tensor with a malformed offset, shape or stride")
     elements = storage._untyped_storage.nbytes() // max(1, storage.dtype.itemsize)
     numel = math.prod(size)
     if numel and (offset + sum((n - 1) * s for n, s in zip(size, stride)) >= elements or numel > elements):
-        raise CheckpointError(f"refused: a tensor of shape {size} that does not fit its storage or repeats its data")
+        raise CheckpointError(f"refused: a tensor of shape {size} that does not fit its storage "
+                              "or repeats its data")
     return torch._utils._rebuild_tensor_v2(storage, offset, size, stride, False, collections.OrderedDict())
 
 

@@ -269,8 +269,8 @@ def _probe(data: bytes) -> tuple[tuple[int, int] | None, int, str | None]:
         return (int(probe.width), int(probe.height)), _orientation(probe, data, probe.format), probe.format
 
 
-_PILLOW_HEADERS = ("PNG", "JPEG", "MPO", "BMP", "DIB", "TIFF", "WEBP", "GIF", "SUN", "JPEG2000", "PPM", "AVIF",
-                   "TGA", "PCX", "SGI", "QOI", "DDS")
+_PILLOW_HEADERS = ("PNG", "JPEG", "MPO", "BMP", "DIB", "TIFF", "WEBP", "GIF", "SUN", "JPEG2000", "PPM",
+                   "AVIF", "TGA", "PCX", "SGI", "QOI", "DDS")
 """Pillow formats whose `open` reads only the header, which states the size that is decoded
 (not ICO or ICNS, for example, whose `open` decodes an embedded image of any size)."""
 
@@ -432,7 +432,8 @@ def _decode_with_pillow(data: bytes, source: str, limit: int) -> np.ndarray:
     except UnidentifiedImageError:
         raise ImageError(f"{source}: not a readable image (unrecognised format)") from None
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types for damaged files
-        raise ImageError(f"{source}: not a readable image ({_clean(_first_line(exc)) or type(exc).__name__})") from None
+        reason = _clean(_first_line(exc)) or type(exc).__name__
+        raise ImageError(f"{source}: not a readable image ({reason})") from None
     import cv2
 
     return cv2.cvtColor(converted, cv2.COLOR_RGBA2BGRA if converted.shape[2] == 4 else cv2.COLOR_RGB2BGR)

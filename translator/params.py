@@ -235,11 +235,12 @@ class ColorPoints(Param):
         for part in filter(None, (p.strip() for p in text.split(";"))):
             match = _POINT.fullmatch(part)
             if match is None:
-                raise self._fail(part[:60], "is not a colour point 'x,y,#rrggbb' (for example 0.5,0.25,#ff8000)")
+                raise self._fail(part[:60], "is not a colour point 'x,y,#rrggbb' (e.g. 0.5,0.25,#ff8000)")
             try:
                 x, y = float(match.group(1)), float(match.group(2))
             except ValueError:
-                raise self._fail(part[:60], "is not a colour point: x and y must be numbers in [0, 1]") from None
+                raise self._fail(part[:60], "is not a colour point: x and y must be numbers in [0, 1]") \
+                    from None
             hexa = match.group(3)
             rgb = (int(hexa[0:2], 16), int(hexa[2:4], 16), int(hexa[4:6], 16))
             points.append(ColorPoint(x, y, rgb))
@@ -271,7 +272,7 @@ class ColorPoints(Param):
             if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in (x, y, *rgb)):
                 raise TypeError
         except (KeyError, TypeError, ValueError):
-            raise self._fail(point, "is not a colour point (x, y in [0, 1] and an rgb of three 0..255 values)") from None
+            raise self._fail(point, "is not a colour point (x, y in [0, 1], rgb three 0..255 values)") from None
         if len(rgb) != 3 or any(not math.isfinite(c) or c != int(c) or not 0 <= c <= 255 for c in rgb):
             raise self._fail(point, "has a colour outside 0..255")
         return ColorPoint(float(x), float(y), (int(rgb[0]), int(rgb[1]), int(rgb[2])))

@@ -173,7 +173,8 @@ def _rebuild_parameter(data: Any, requires_grad: Any = False, hooks: Any = None,
     import torch
 
     if not isinstance(data, torch.Tensor):
-        raise api.CheckpointError(f"malformed parameter in the pickle (a {type(data).__name__}, not a tensor)")
+        raise api.CheckpointError(f"malformed parameter in the pickle (a {type(data).__name__}, "
+                                  "not a tensor)")
     return data
 
 

@@ -184,8 +184,9 @@ def load_latents(path: Path | str, num_ws: int, w_dim: int) -> np.ndarray:
     """
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_LATENTS_FILE_BYTES:
-            raise api.DataError(f"{path.name}: refused, {path.stat().st_size:,} bytes is more than latents take "
+        size = path.stat().st_size
+        if size > MAX_LATENTS_FILE_BYTES:
+            raise api.DataError(f"{path.name}: refused, {size:,} bytes is more than latents take "
                                 f"(at most {MAX_LATENTS_FILE_BYTES:,})")
         with zipfile.ZipFile(path) as archive:
             w = _read_w(archive, path.name, num_ws, w_dim)

@@ -99,7 +99,8 @@ def load_uint8(path: Path, *, max_side: int | None = None, split: str | None = N
         if rgb.shape[1] < 2:
             from translator.errors import ImageError
 
-            raise ImageError(f"{path}: {rgb.shape[1]} px wide, too narrow to hold an A and a B half side by side")
+            raise ImageError(f"{path}: {rgb.shape[1]} px wide, too narrow to hold an A and a B half "
+                             "side by side")
         half = rgb.shape[1] // 2
         rgb = rgb[:, :half] if split == "left" else rgb[:, half:2 * half]
     height, width = rgb.shape[:2]
