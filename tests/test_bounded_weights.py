@@ -275,3 +275,12 @@ def test_a_pth_whose_pickle_is_larger_than_any_list_of_tensors_is_refused(tmp_pa
     (tmp_path / "fat.pth").write_bytes(zip_archive(built))
     with pytest.raises(CheckpointError, match=r"fat.pth: refused, its pickle \(archive/data.pkl\) takes"):
         CheckpointFile(tmp_path / "fat.pth").load()
+
+
+def test_shared_sub_dicts_cannot_list_exponentially_many_keys(tmp_path):
+    shared: dict = {"w": torch.zeros(1)}
+    for _ in range(40):  # 2**40 paths to the one tensor, in a 2 KB file
+        shared = {"a": shared, "b": shared}
+    torch.save(shared, tmp_path / "dag.pth")
+    with pytest.raises(CheckpointError, match="dag.pth: the weights hold more than 100,000 entries"):
+        CheckpointFile(tmp_path / "dag.pth").tensors()

@@ -56,6 +56,8 @@ MAX_PICKLE_RECORD_BYTES = 64 * 1024**2
 each) while their data lies in other records, so this bounds the Python objects it can build."""
 MAX_NESTING = 64
 """Deepest nesting of containers (dicts, lists, ...) accepted in a weights file."""
+MAX_ENTRIES = 100_000
+"""Most entries (tensors and containers, counted along every path) a weights file may list."""
 MAX_PICKLED_ARRAY_BYTES = 64 * 1024**2
 """Largest numpy array a restricted pickle may rebuild (NVIDIA pickles hold small constants)."""
 
@@ -207,14 +209,19 @@ def _torch_reason(exc: BaseException) -> str:
 def flatten_tensors(obj: Any, prefix: str = "") -> dict[str, Tensor]:
     """Tensors of nested dicts as one flat dict with dotted keys; other values are dropped.
 
-    Raises `CheckpointError` when dicts nest deeper than `MAX_NESTING`.
+    Raises `CheckpointError` when dicts nest deeper than `MAX_NESTING` or the walk meets more
+    than `MAX_ENTRIES` entries.
     """
     import torch
 
     out: dict[str, Tensor] = {}
     stack: list[tuple[Any, str, int]] = [(obj, prefix, 0)]
+    visited = 0
     while stack:
         item, path, depth = stack.pop()
+        visited += 1
+        if visited > MAX_ENTRIES:  # shared sub-dicts make a tiny file list exponentially many keys
+            raise CheckpointError(f"the weights hold more than {MAX_ENTRIES:,} entries")
         if isinstance(item, torch.Tensor):
             out[path.rstrip(".")] = item
         elif isinstance(item, Mapping):
