@@ -395,13 +395,19 @@ def restricted_unpickle(
 ) -> Any:
     """Unpickle with an allow-list: only globals in `allowed` ((module, name) -> object to use
     instead) can be referenced, so no code named by the file runs. Anything else raises
-    `CheckpointError` before it is called.
+    `CheckpointError` before it is called (naming the file when `source` is a path).
     """
-    try:
-        if isinstance(source, Path):
+    if isinstance(source, Path):
+        try:
             _check_file_size(source)
-            with source.open("rb") as fh:
-                return _RestrictedUnpickler(fh, allowed, persistent_load).load()
+            with source.open("rb") as handle:
+                return restricted_unpickle(handle, allowed, persistent_load)
+        except CheckpointError as exc:
+            named = str(exc) if str(exc).startswith(f"{source.name}: ") else f"{source.name}: {exc}"
+            raise CheckpointError(named) from None
+        except OSError as exc:
+            raise CheckpointError(f"{source.name}: cannot read ({exc.strerror or exc})") from None
+    try:
         if isinstance(source, (bytes, bytearray)):
             return _RestrictedUnpickler(io.BytesIO(source), allowed, persistent_load).load()
         return _RestrictedUnpickler(source, allowed, persistent_load).load()

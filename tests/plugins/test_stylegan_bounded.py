@@ -123,7 +123,7 @@ def test_hostile_nvidia_pickles_are_one_clear_error(tmp_path, nvidia_modules, pa
     state = module_state({"weight": payload}, {}, {}, {"z_dim": 16, "img_resolution": 8})
     path = tmp_path / "network.pkl"
     path.write_bytes(pickle.dumps({"G_ema": PersistentStub(reconstruct, "Generator", state, "")}, protocol=4))
-    with pytest.raises(CheckpointError, match=message) as caught:
+    with pytest.raises(CheckpointError, match=f"^network.pkl: .*{message}") as caught:
         checkpoints.claim(CheckpointFile(path), None, ImportContext())
     assert "\n" not in str(caught.value)
 
