@@ -78,3 +78,25 @@ def test_describe_is_json_friendly():
 
     text = json.dumps([p.describe() for p in DECLARED])
     assert '"kind": "color_points"' in text and '"minimum": 1' in text
+
+
+@pytest.mark.parametrize("text", ["1.2.3,0.5,#ffffff", "1.2.3,0.5,#fff", "0.5,--1,#ffffff", "e,0.5,#000000",
+                                  "0.5,0.5", "0.5,0.5,#ggg000", "nan,0.5,#000000", "inf,0,#000000"])
+def test_bad_hints_are_one_clear_line(text):
+    with pytest.raises(ParameterError, match=r"^parameter 'hints': ") as caught:
+        ColorPoints(name="hints").parse(text)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", [[{"x": 0.5}], [{"x": "a", "y": 0, "rgb": (1, 2, 3)}], [{"x": 0, "y": 0, "rgb": 5}],
+                                   [{"x": 0, "y": 0, "rgb": (1, 2)}], [{"x": 0, "y": 0, "rgb": (1.5, 2, 3)}],
+                                   [{"x": 0, "y": 0, "rgb": (float("nan"), 2, 3)}], [3], {"x": 0}])
+def test_bad_hint_values_are_parameter_errors(value):
+    with pytest.raises(ParameterError, match="parameter 'hints'"):
+        ColorPoints(name="hints").validate(value)
+
+
+def test_hint_count_is_checked_before_building_them_all():
+    with pytest.raises(ParameterError, match="at most 2 allowed"):
+        ColorPoints(name="hints", max_points=2).parse(";".join(["0.5,0.5,#000000"] * 10_000))
+    assert ColorPoints(name="hints").validate([{"x": 1, "y": 0, "rgb": [1, 2, 3]}]) == (ColorPoint(1.0, 0.0, (1, 2, 3)),)

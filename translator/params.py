@@ -9,6 +9,7 @@ translator sees them.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -234,29 +235,47 @@ class ColorPoints(Param):
         for part in filter(None, (p.strip() for p in text.split(";"))):
             match = _POINT.fullmatch(part)
             if match is None:
-                raise self._fail(part, "is not a colour point 'x,y,#rrggbb'")
+                raise self._fail(part[:60], "is not a colour point 'x,y,#rrggbb' (e.g. 0.5,0.25,#ff8000)")
+            try:
+                x, y = float(match.group(1)), float(match.group(2))
+            except ValueError:
+                raise self._fail(part[:60], "is not a colour point: x and y must be numbers in [0, 1]") \
+                    from None
             hexa = match.group(3)
             rgb = (int(hexa[0:2], 16), int(hexa[2:4], 16), int(hexa[4:6], 16))
-            points.append(ColorPoint(float(match.group(1)), float(match.group(2)), rgb))
+            points.append(ColorPoint(x, y, rgb))
+            if len(points) > self.max_points:
+                raise self._fail(len(points), f"points given, at most {self.max_points} allowed")
         return self.validate(tuple(points))
 
     def validate(self, value: Any) -> tuple[ColorPoint, ...]:
-        if not isinstance(value, Iterable) or isinstance(value, (str, bytes)):
+        if not isinstance(value, Iterable) or isinstance(value, (str, bytes, Mapping)):
             raise self._fail(value, "is not a list of colour points")
         points = []
         for point in value:
-            if isinstance(point, Mapping):
-                point = ColorPoint(float(point["x"]), float(point["y"]), tuple(point["rgb"]))
-            if not isinstance(point, ColorPoint):
-                raise self._fail(point, "is not a colour point")
+            if len(points) >= self.max_points:
+                raise self._fail(len(points) + 1, f"points given, at most {self.max_points} allowed")
+            point = self._point(point)
             if not (0.0 <= point.x <= 1.0 and 0.0 <= point.y <= 1.0):
                 raise self._fail(point, "lies outside the image (x and y must be in [0, 1])")
-            if len(point.rgb) != 3 or any(not 0 <= int(c) <= 255 for c in point.rgb):
-                raise self._fail(point, "has a colour outside 0..255")
-            points.append(ColorPoint(point.x, point.y, tuple(int(c) for c in point.rgb)))
-        if len(points) > self.max_points:
-            raise self._fail(len(points), f"points given, at most {self.max_points} allowed")
+            points.append(point)
         return tuple(points)
+
+    def _point(self, point: Any) -> ColorPoint:
+        """A `ColorPoint` (or a mapping with x, y, rgb) checked and normalised; raises `ParameterError`."""
+        try:
+            if isinstance(point, Mapping):
+                point = ColorPoint(point["x"], point["y"], point["rgb"])
+            if not isinstance(point, ColorPoint):
+                raise TypeError
+            x, y, rgb = point.x, point.y, tuple(point.rgb)
+            if any(isinstance(v, bool) or not isinstance(v, numbers.Real) for v in (x, y, *rgb)):
+                raise TypeError
+        except (KeyError, TypeError, ValueError):
+            raise self._fail(point, "is not a colour point (x, y in [0, 1], rgb three 0..255 values)") from None
+        if len(rgb) != 3 or any(not math.isfinite(c) or c != int(c) or not 0 <= c <= 255 for c in rgb):
+            raise self._fail(point, "has a colour outside 0..255")
+        return ColorPoint(float(x), float(y), (int(rgb[0]), int(rgb[1]), int(rgb[2])))
 
 
 def resolve_params(

@@ -30,7 +30,6 @@ mapping_kwargs, synthesis_kwargs) give the architecture; module names already ma
 from __future__ import annotations
 
 import collections
-import io
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -125,17 +124,30 @@ class Persistent:
         self.state = dict(meta.get("state") or {})
 
     def tensors(self, prefix: str = "") -> dict[str, Tensor]:
-        """Parameters and buffers of this module and its submodules, by dotted name."""
+        """Parameters and buffers of this module and its submodules, by dotted name.
+
+        Raises `CheckpointError` for modules nested deeper than any real network (64 levels)."""
         import torch
 
         out: dict[str, Tensor] = {}
-        for group in ("_parameters", "_buffers"):
-            for name, value in (self.state.get(group) or {}).items():
-                if isinstance(value, torch.Tensor):
-                    out[prefix + name] = value.detach()
-        for name, child in (self.state.get("_modules") or {}).items():
-            if isinstance(child, Persistent):
-                out.update(child.tensors(f"{prefix}{name}."))
+        stack: list[tuple[Persistent, str, int]] = [(self, prefix, 0)]
+        seen: set[int] = set()
+        while stack:
+            module, path, depth = stack.pop()
+            if id(module) in seen:
+                continue
+            if depth > 64:
+                raise api.CheckpointError("malformed network in the pickle (modules nested too deeply)")
+            seen.add(id(module))
+            for group in ("_parameters", "_buffers"):
+                entries = module.state.get(group) or {}
+                for name, value in (entries.items() if isinstance(entries, Mapping) else ()):
+                    if isinstance(value, torch.Tensor):
+                        out[f"{path}{name}"] = value.detach()
+            children = module.state.get("_modules") or {}
+            for name, child in (children.items() if isinstance(children, Mapping) else ()):
+                if isinstance(child, Persistent):
+                    stack.append((child, f"{path}{name}.", depth + 1))
         return out
 
     def init_kwargs(self) -> dict[str, Any]:
@@ -147,41 +159,37 @@ class _EasyDict(dict):
 
 
 def _load_storage(data: bytes) -> Any:
+    """A tensor storage pickled by `torch.storage` (its own small `torch.save` file), read with
+    the core's bounded weights-only reader; never larger than the bytes holding it."""
     import torch
 
-    if not isinstance(data, (bytes, bytearray)):
+    storage = api.read_torch_bytes(data, "a tensor storage of the pickle")
+    if not isinstance(storage, torch.TypedStorage) or storage._untyped_storage.nbytes() > len(data):
         raise api.CheckpointError("malformed tensor storage in the pickle")
-    try:
-        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise api.CheckpointError(f"refused a tensor storage of the pickle ({type(exc).__name__}: {exc})") from exc
+    return storage
 
 
 def _rebuild_parameter(data: Any, requires_grad: Any = False, hooks: Any = None, state: Any = None) -> Any:
+    import torch
+
+    if not isinstance(data, torch.Tensor):
+        raise api.CheckpointError(f"malformed parameter in the pickle (a {type(data).__name__}, "
+                                  "not a tensor)")
     return data
 
 
 def nvidia_allow_list() -> dict[tuple[str, str], Any]:
     """The globals an NVIDIA StyleGAN2 pickle needs, each mapped to a harmless stand-in."""
-    import numpy as np
-    import torch
-
-    numpy_core = np._core.multiarray if hasattr(np, "_core") else np.core.multiarray
     allowed: dict[tuple[str, str], Any] = {
         ("torch_utils.persistence", "_reconstruct_persistent_obj"): Persistent,
         ("dnnlib.util", "EasyDict"): _EasyDict,
         ("torch.storage", "_load_from_bytes"): _load_storage,
-        ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
         ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
         ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
         ("collections", "OrderedDict"): collections.OrderedDict,
         ("builtins", "set"): set,
-        ("numpy", "dtype"): np.dtype,
-        ("numpy", "ndarray"): np.ndarray,
+        **api.array_globals(),  # numpy dtypes, arrays, scalars and torch tensors, checked
     }
-    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-        allowed[(module, "scalar")] = numpy_core.scalar
-        allowed[(module, "_reconstruct")] = numpy_core._reconstruct
     return allowed
 
 
@@ -309,17 +317,20 @@ def claim(checkpoint: api.CheckpointFile, plugin: str | None,
                     f"channels {list(config.channels)}, conv_clamp {config.conv_clamp}, "
                     f"{fp16} fp16 resolutions (run in float32 here)")
     elif checkpoint.suffix in TORCH_SUFFIXES:
+        import torch
+
         loaded = checkpoint.load()
         if not isinstance(loaded, Mapping):
             return None
         g_ema = loaded.get("g_ema", loaded)
         if not isinstance(g_ema, Mapping) or not is_rosinality(g_ema):
             return None
-        args = loaded.get("args")
-        lr_mul = float(getattr(args, "lr_mlp", 0.01)) if args is not None else 0.01
-        config = rosinality_config(g_ema, lr_mul)
+        config = rosinality_config(g_ema, _rosinality_lr_mul(loaded.get("args"), name))
         w_avg = loaded.get("latent_avg")
-        w_avg = w_avg if w_avg is not None and hasattr(w_avg, "shape") else None
+        w_avg = w_avg if isinstance(w_avg, torch.Tensor) else None
+        if w_avg is not None and (w_avg.numel() != config.w_dim or not w_avg.is_floating_point()):
+            raise api.CheckpointError(f"{name}: latent_avg of shape {tuple(w_avg.shape)} does not fit w of "
+                                      f"{config.w_dim}")
         state = check_fit({**from_rosinality(g_ema, config), "mapping.w_avg": _zeros(config)}, config, name)
         state, note = _with_w_avg(state, config, w_avg)
         detected = (f"rosinality stylegan2-pytorch g_ema, {config.resolution} px, z {config.z_dim}, "
@@ -328,6 +339,17 @@ def claim(checkpoint: api.CheckpointFile, plugin: str | None,
         return None
     return api.CheckpointClaim(translator=TRANSLATOR, config=config.to_dict(), state_dict=state,
                                title=f"StyleGAN2 {checkpoint.path.stem}", description=f"Imported {name}: {detected}.")
+
+
+def _rosinality_lr_mul(args: Any, name: str) -> float:
+    """The mapping network's learning-rate multiplier from rosinality's saved `args` (`lr_mlp`),
+    0.01 when absent; raises `CheckpointError` for a value that is not a positive finite number."""
+    value = getattr(args, "lr_mlp", 0.01) if args is not None else 0.01
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 100 \
+            or value != value:
+        raise api.CheckpointError(f"{name}: args.lr_mlp {value!r:.40} is not a learning-rate multiplier "
+                                  "(a number in (0, 100])")
+    return float(value)
 
 
 def _zeros(config: StyleGANConfig) -> Tensor:

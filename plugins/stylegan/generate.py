@@ -20,26 +20,23 @@ if TYPE_CHECKING:
     from translator_plugins.stylegan.networks import Generator
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
-MAX_PIXELS = 64_000_000
+MAX_PIXELS = 16_000_000
+"""Largest source image projected (4000 x 4000); it is resized to the model's resolution anyway."""
 
 
 def read_image(path: Path) -> Tensor:
-    """An image file as (1, 3, H, W) float RGB in [0, 1]; raises `DataError`."""
-    import cv2
-    import numpy as np
+    """An image file as (1, 3, H, W) float RGB in [0, 1] (alpha dropped, gray expanded), read by
+    the core's reader: the size is checked from the header before decoding. Raises `DataError`."""
     import torch
 
-    if not path.is_file():
-        raise api.DataError(f"{path}: no such file")
-    data = np.fromfile(str(path), dtype=np.uint8)
-    header = cv2.imdecode(data, cv2.IMREAD_REDUCED_COLOR_8) if data.size else None
-    if header is not None and header.shape[0] * header.shape[1] * 64 > MAX_PIXELS:
-        raise api.DataError(f"{path.name}: image too large to project")
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        raise api.DataError(f"{path}: not a readable image")
-    rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
-    return torch.from_numpy(rgb).permute(2, 0, 1)[None].contiguous()
+    from translator.api.images import ImageError
+    from translator.api.images import read_image as read_file
+
+    try:
+        image = read_file(path, max_pixels=MAX_PIXELS)
+    except ImageError as exc:
+        raise api.DataError(str(exc)) from None
+    return torch.from_numpy(image.rgb).permute(2, 0, 1)[None].contiguous()
 
 
 def source_ws(model: Generator, *, seed: int | None, file: str, image: Tensor | None,

@@ -13,7 +13,10 @@ Imports torch lazily: `plugin.py` imports this module when plugins load.
 """
 from __future__ import annotations
 
+import math
 import re
+import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -166,26 +169,66 @@ def save_latents(path: Path | str, ws: Tensor | np.ndarray, **extra: np.ndarray)
     return path
 
 
+MAX_LATENTS_FILE_BYTES = 16 * 1024**2
+"""Largest latents `.npz` read, on disk and once decompressed (declared sizes of all its members
+together); a 1024 px model's ws take 37 KB."""
+
+
 def load_latents(path: Path | str, num_ws: int, w_dim: int) -> np.ndarray:
     """ws (num_ws, w_dim) float32 from an `.npz` with `w` (1, num_ws, w_dim), (num_ws, w_dim) or
-    a single w (w_dim,) / (1, w_dim), which is repeated. Never unpickles. Raises `DataError`."""
+    a single w (w_dim,) / (1, w_dim), which is repeated. Never unpickles.
+
+    Bounded: the archive's declared sizes and `w`'s header (shape, dtype) are checked before
+    any data is decompressed, so only an array of one of those shapes is ever read. Raises
+    `DataError`.
+    """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if "w" not in data.files:
-                raise api.DataError(f"{path.name}: no array 'w' (found {', '.join(data.files) or 'none'})")
-            w = np.asarray(data["w"], dtype=np.float32)
-    except (OSError, ValueError) as exc:
-        raise api.DataError(f"{path.name}: not a readable latents .npz ({exc})") from exc
-    if w.ndim == 3 and w.shape[0] == 1:
-        w = w[0]
-    if w.ndim == 1:
-        w = w[None]
-    if w.ndim == 2 and w.shape[0] == 1:
+        size = path.stat().st_size
+        if size > MAX_LATENTS_FILE_BYTES:
+            raise api.DataError(f"{path.name}: refused, {size:,} bytes is more than latents take "
+                                f"(at most {MAX_LATENTS_FILE_BYTES:,})")
+        with zipfile.ZipFile(path) as archive:
+            w = _read_w(archive, path.name, num_ws, w_dim)
+    except api.DataError:
+        raise
+    except FileNotFoundError:
+        raise api.DataError(f"{path}: no such file") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error) as exc:
+        raise api.DataError(f"{path.name}: not a readable latents .npz ({type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    w = w.astype(np.float32).reshape(-1, w_dim)
+    if w.shape[0] == 1:
         w = np.repeat(w, num_ws, axis=0)
-    if w.shape != (num_ws, w_dim):
-        raise api.DataError(f"{path.name}: latents of shape {tuple(w.shape)} do not fit this model "
-                            f"({num_ws} ws of {w_dim})")
     if not np.isfinite(w).all():
         raise api.DataError(f"{path.name}: latents hold NaN or infinite values")
     return w
+
+
+def _read_w(archive: zipfile.ZipFile, name: str, num_ws: int, w_dim: int) -> np.ndarray:
+    """The array `w` of an open `.npz`, its shape and dtype checked from the `.npy` header."""
+    members = {info.filename: info for info in archive.infolist()}
+    total = sum(info.file_size for info in members.values())
+    if total > MAX_LATENTS_FILE_BYTES:
+        raise api.DataError(f"{name}: refused, its arrays would take {total:,} bytes once decompressed "
+                            f"(latents are at most {MAX_LATENTS_FILE_BYTES:,})")
+    if "w.npy" not in members:
+        found = ", ".join(sorted(n.removesuffix(".npy") for n in members)[:10]) or "none"
+        raise api.DataError(f"{name}: no array 'w' (found {found})")
+    allowed = {(1, num_ws, w_dim), (num_ws, w_dim), (w_dim,), (1, w_dim)}
+    with archive.open("w.npy") as member:
+        version = np.lib.format.read_magic(member)
+        readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+        if version not in readers:
+            raise api.DataError(f"{name}: 'w' has an unsupported .npy version {version}")
+        shape, fortran, dtype = readers[version](member, max_header_size=10_000)
+        if dtype.kind != "f" or dtype.hasobject:
+            raise api.DataError(f"{name}: 'w' holds {dtype}, not floating-point numbers")
+        if tuple(shape) not in allowed:
+            raise api.DataError(f"{name}: latents of shape {tuple(shape)} do not fit this model "
+                                f"({num_ws} ws of {w_dim})")
+        count = math.prod(shape)
+        data = member.read(count * dtype.itemsize)
+    if len(data) != count * dtype.itemsize:
+        raise api.DataError(f"{name}: 'w' is truncated")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")

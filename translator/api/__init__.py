@@ -19,7 +19,9 @@ from translator.checkpoints import (
     CheckpointClaim,
     CheckpointFile,
     ImportContext,
+    array_globals,
     flatten_tensors,
+    read_torch_bytes,
     restricted_unpickle,
 )
 from translator.errors import (
@@ -56,6 +58,7 @@ __all__ = [
     "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "ColorPoint", "ColorPoints",
     "CheckpointFile", "CheckpointClaim", "ImportContext", "restricted_unpickle", "flatten_tensors",
     "CatalogEntry", "CatalogFile",
+    "array_globals", "read_torch_bytes",
     "TrainingSpec", "DataKind", "Trainer", "TrainContext",
     "TranslatorError", "CheckpointError", "ParameterError", "DataError", "Cancelled",
 ]

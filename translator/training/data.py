@@ -88,7 +88,7 @@ def load_uint8(path: Path, *, max_side: int | None = None, split: str | None = N
 
     max_side: shrink (area averaging) so the shorter side is at most this, to spare the transfer.
     split: "left" or "right" half of a side-by-side AB image.
-    Raises `TranslatorError` when the file is unreadable.
+    Raises `TranslatorError` when the file is unreadable (or, with `split`, narrower than 2 px).
     """
     import cv2
     import numpy as np
@@ -96,6 +96,11 @@ def load_uint8(path: Path, *, max_side: int | None = None, split: str | None = N
 
     rgb = read_rgb(path)
     if split is not None:
+        if rgb.shape[1] < 2:
+            from translator.errors import ImageError
+
+            raise ImageError(f"{path}: {rgb.shape[1]} px wide, too narrow to hold an A and a B half "
+                             "side by side")
         half = rgb.shape[1] // 2
         rgb = rgb[:, :half] if split == "left" else rgb[:, half:2 * half]
     height, width = rgb.shape[:2]
