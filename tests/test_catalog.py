@@ -184,7 +184,7 @@ def test_a_later_download_must_match_the_first_ones_hash(server, store):
     ({"status": 404, "body": b"gone", "content_type": "text/plain"}, "HTTP 404"),
     ({"body": b"<!DOCTYPE html><html>moved</html>", "content_type": "text/html; charset=utf-8"}, "web page"),
     ({"body": b"\n <html><body>sign in</body></html>", "content_type": "application/octet-stream"}, "web page"),
-    ({"body": b"PK\x03\x04 not a checkpoint at all"}, "not a readable PyTorch checkpoint"),
+    ({"body": b"PK\x03\x04 not a checkpoint at all"}, "damaged PyTorch archive|not a readable PyTorch checkpoint"),
 ])
 def test_error_pages_html_and_junk_are_clear_errors_that_leave_nothing(server, store, options, message):
     url = server.add("latest_net_G.pth", **options)
