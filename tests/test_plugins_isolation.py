@@ -112,3 +112,23 @@ def test_broken_plugin_is_one_line_per_command_and_plugins_shows_the_detail(fake
     assert main(["plugins", "--json"]) == 0
     described = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
     assert "helper" in described["bad"]["detail"]
+
+
+def test_a_plugin_naming_two_translators_alike_is_broken(plugin_registry):
+    twice = types.SimpleNamespace(__name__="twice")
+    twice.translator_translators = api.hookimpl(lambda: [_claiming("x", None).translator_translators()[0]] * 2)
+    registry = plugin_registry(twice, _claiming("fine", None))
+    assert "same name twice" in registry.plugins["twice"].error
+    assert list(registry.translators) == ["fine-t"]
+
+
+def test_a_claim_whose_attributes_raise_is_contained(plugin_registry, tmp_path):
+    class Sneaky(api.CheckpointClaim):
+        @property
+        def translator(self):
+            raise SystemExit("from a property")
+
+    registry = plugin_registry(_claiming("sneaky", object.__new__(Sneaky)))
+    with pytest.raises(CheckpointError, match="unusable claim"):
+        registry.claim_checkpoint(api.CheckpointFile(tmp_path / "x.pth"), None)
+    assert registry.plugins["sneaky"].broken

@@ -118,6 +118,9 @@ class Registry:
                 specs = list(impl.function() or ())
                 for spec in specs:
                     self._check_spec(spec)
+                names = [spec.name for spec in specs]
+                if len(set(names)) != len(names):
+                    raise PluginError(f"translator_translators returned the same name twice: {names}")
             except BaseException as exc:  # noqa: BLE001
                 _reraise_interrupt(exc)
                 self.mark_broken(name, exc)
@@ -277,7 +280,11 @@ class Registry:
                 continue
             if claim is None:
                 continue
-            problem = _claim_problem(claim, self._translators)
+            try:
+                problem = _claim_problem(claim, self._translators)
+            except BaseException as exc:  # noqa: BLE001 - a result whose attributes raise
+                _reraise_interrupt(exc)
+                problem = f"returned an unusable claim ({_describe(exc)})"
             if problem is not None:
                 self.mark_broken(impl.plugin_name, PluginError(f"translator_claim_checkpoint {problem}"))
                 errors.append(f"plugin {impl.plugin_name!r} {problem}")

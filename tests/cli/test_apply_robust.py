@@ -35,6 +35,10 @@ def _translate(model, images, params, ctx):
         return images * float("nan")
     if 0.2 < red < 0.3:
         sys.exit(3)
+    if 0.1 < red < 0.15:
+        class Odd(BaseException):
+            pass
+        raise Odd("odd")
     return images
 
 @api.hookimpl
@@ -81,7 +85,7 @@ def test_plugin_failures_are_counted_and_the_batch_goes_on(fake_distribution, tm
     fake_distribution("translator-plugin-flaky", "tp_flaky", FLAKY_PLUGIN, entry="flaky")
     inputs = tmp_path / "in"
     reds = {"1-crash.png": 255, "2-good.png": 10, "3-error.png": 191, "4-good.png": 20, "5-nan.png": 128,
-            "6-good.png": 30, "7-exit.png": 64, "8-good.png": 40}
+            "6-good.png": 5, "7-exit.png": 64, "8-good.png": 40, "9-odd.png": 32}
     for name, red in reds.items():
         _image(inputs / name, red)
     out = tmp_path / "out"
@@ -93,7 +97,8 @@ def test_plugin_failures_are_counted_and_the_batch_goes_on(fake_distribution, tm
     assert "3-error.png: the plugin gave up" in err
     assert "5-nan.png: flaky produced NaN" in err
     assert "7-exit.png: flaky failed: SystemExit: 3" in err
-    assert "4 of 8 input(s) failed" in err
+    assert "9-odd.png: flaky failed: Odd: odd" in err
+    assert "5 of 9 input(s) failed" in err
     assert "marked broken" not in err and "Traceback" not in err
 
 
@@ -210,3 +215,12 @@ def test_unreadable_subfolder_is_reported_not_skipped_silently(sepia, tmp_path, 
     assert "secret: cannot list the folder (Permission denied); skipped" in err
     assert "1 of 2 input(s) failed" in err
     assert (tmp_path / "out" / "a_sepia.png").exists()
+
+
+def test_a_pipe_given_as_input_is_reported_not_read(sepia, tmp_path, capsys):
+    pipe = tmp_path / "pipe.png"
+    os.mkfifo(pipe)
+    good = _image(tmp_path / "a.png")
+    status = main(["apply", "--plugin", "sepia", "--quiet", str(pipe), str(good), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 1 and "pipe.png: not a file or folder" in err and "1 of 2 input(s) failed" in err

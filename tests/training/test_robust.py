@@ -51,6 +51,9 @@ def test_a_run_folder_that_is_a_link_is_refused(data, tmp_path, capsys):
     (["--size", "4096", "--load-size", "4096", "--batch-size", "64"], "is too large"),
     (["--lr", "inf"], "--lr must be a positive finite number"),
     (["--lr", "nan"], "--lr must be a positive finite number"),
+    (["--workers", "100000"], "--workers must be at most 64"),
+    (["--d-steps", "1000000000"], "--d-steps must be at most 100"),
+    (["--load-size", "8192"], "--load-size must be from --size to 4 x --size (128 pixels)"),
 ])
 def test_absurd_values_are_refused_with_a_message(data, capsys, option, message):
     assert main([*data, *option]) == 2

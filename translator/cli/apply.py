@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     params = resolve_params(spec.params, parse_assignments(args.param), from_text=True)
 
     missing = [p for p in args.inputs if not p.exists()]
-    unlisted: list[str] = []
+    unlisted = [f"{p}: not a file or folder (a device or pipe?); skipped" for p in args.inputs
+                if p.exists() and not (p.is_file() or p.is_dir())]
     files = find_images([p for p in args.inputs if p.exists()],
                         on_error=lambda path, why: unlisted.append(f"{path}: {why}"))
     for path in missing:
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             stem_source = path if path is not None else Path(_generated_stem(spec.name, params))
             target = _target(stem_source, args, spec.name, taken, suggest_output_path)
             write_image(target, result, overwrite=args.overwrite, protected=files)
-            taken.add(target.name)
+            taken.add(target.name.casefold())
             registry.plugin_succeeded(owner)
             bar.write(f"{label} -> {target}") if not args.quiet else None
         except PluginError as exc:
@@ -142,12 +143,13 @@ def _open_model(registry: Any, translator: str, name: str | None) -> tuple[Any, 
 
 
 def _translate(engine: Any, spec: Any, model: Any, image: Any, params: dict[str, Any]) -> Any:
-    """`engine.run`, with anything else a plugin raises (even `SystemExit`) as `PluginError`."""
+    """`engine.run`, with anything else a plugin raises (even `SystemExit`; only Ctrl+C still
+    stops the batch) as `PluginError`."""
     try:
         return engine.run(spec, model, image, params)
-    except TranslatorError:
+    except (TranslatorError, KeyboardInterrupt):
         raise
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 - a plugin must not end the batch
+    except BaseException as exc:  # noqa: BLE001 - a plugin must not end the batch
         raise PluginError(f"{spec.name} failed: {type(exc).__name__}: {exc}") from exc
 
 
@@ -159,7 +161,7 @@ def _target(source: Path, args: argparse.Namespace, translator: str, taken: set[
         return suggest(source, args.out, translator, args.format)
     stem = source.stem or "image"
     candidate, number = f"{stem}_{translator}.{args.format}", 2
-    while candidate in taken:
+    while candidate.casefold() in taken:
         candidate = f"{stem}_{translator}-{number}.{args.format}"
         number += 1
     return args.out / candidate

@@ -22,6 +22,10 @@ so it holds only what a model name may (letters, digits, '.', '_', '-'), at most
 MAX_SEED = 2**32 - 1
 MAX_SIZE = 4096
 """Largest training crop (and load size / 2) in pixels."""
+MAX_D_STEPS = 100
+"""Most discriminator updates per generator step."""
+MAX_WORKERS = 64
+"""Most image decoding processes."""
 MAX_BATCH = 4096
 """Largest --batch-size (images decoded for one step)."""
 MAX_BATCH_PIXELS = 2**28
@@ -81,8 +85,8 @@ class TrainConfig:
             (self.batch_size >= 1, "--batch-size must be at least 1"),
             (self.batch_size <= MAX_BATCH, f"--batch-size must be at most {MAX_BATCH}"),
             (8 <= self.size <= MAX_SIZE, f"--size must be from 8 to {MAX_SIZE} pixels"),
-            (self.load_size is None or self.size <= self.load_size <= 2 * MAX_SIZE,
-             f"--load-size must be from --size to {2 * MAX_SIZE} pixels"),
+            (self.load_size is None or self.size <= self.load_size <= min(4 * self.size, 2 * MAX_SIZE),
+             f"--load-size must be from --size to 4 x --size ({min(4 * self.size, 2 * MAX_SIZE)} pixels)"),
             (self.batch_size * self.size ** 2 <= MAX_BATCH_PIXELS,
              f"--batch-size {self.batch_size} of {self.size} x {self.size} crops is too large "
              f"(batch size x size x size must be at most {MAX_BATCH_PIXELS:,})"),
@@ -92,11 +96,13 @@ class TrainConfig:
             (self.optimizer in OPTIMIZERS, f"--optimizer must be one of {', '.join(OPTIMIZERS)}"),
             (self.gan_loss in GAN_LOSSES, f"--gan-loss must be one of {', '.join(GAN_LOSSES)}"),
             (self.d_steps >= 1, "--d-steps must be at least 1"),
+            (self.d_steps <= MAX_D_STEPS, f"--d-steps must be at most {MAX_D_STEPS}"),
             (self.device in DEVICES or self.device.startswith("cuda:"),
              f"--device must be one of {', '.join(DEVICES)} or cuda:N"),
             (self.precision in PRECISIONS, f"--precision must be one of {', '.join(PRECISIONS)}"),
             (self.sample_every >= 0 and self.save_every >= 0, "--sample-every/--save-every must be >= 0"),
             (self.workers >= 0, "--workers must be >= 0"),
+            (self.workers <= MAX_WORKERS, f"--workers must be at most {MAX_WORKERS}"),
             (self.direction in ("AtoB", "BtoA"), "--direction must be AtoB or BtoA"),
         ]
         for ok, message in checks:
