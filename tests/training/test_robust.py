@@ -21,7 +21,7 @@ def data(unpaired, tiny_cyclegan):
     return [*tiny_cyclegan, "--data-a", str(a), "--data-b", str(b), "--steps", "2", "--sample-every", "0"]
 
 
-@pytest.mark.parametrize("name", ["../../escape", "/abs/dir", "a/b", ".hidden", "x" * 300, "-dash", "sp ace"])
+@pytest.mark.parametrize("name", ["../../escape", "/abs/dir", "a/b", ".hidden", "x" * 300, "-dash", "sp ace", "dot.", ".."])
 def test_run_names_are_validated_like_model_names(data, tmp_path, capsys, name):
     assert main([*data, f"--name={name}"]) == 2
     err = capsys.readouterr().err
@@ -154,3 +154,23 @@ def test_training_data_scan_survives_symlink_loops(tmp_path, image_writer):
         (folder / name).symlink_to(folder, target_is_directory=True)
         (folder / "sub" / name).symlink_to(folder, target_is_directory=True)
     assert len(scan_folder(folder, "--data")) == 3
+
+
+def test_training_data_scan_reports_unreadable_subfolders(tmp_path, image_writer, monkeypatch, caplog):
+    import errno
+    import logging
+
+    folder = tmp_path / "data"
+    image_writer(folder, 2)
+    image_writer(folder / "locked", 1, seed=3)
+    real_iterdir = Path.iterdir
+
+    def iterdir(self):
+        if self.name == "locked":
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    with caplog.at_level(logging.WARNING):
+        assert len(scan_folder(folder, "--data")) == 2
+    assert any("locked: cannot list the folder (Permission denied)" in r.getMessage() for r in caplog.records)

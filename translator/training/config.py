@@ -16,7 +16,7 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 RESUMABLE = ("steps", "epochs", "device", "workers", "sample_every", "save_every", "quiet", "precision")
 """Options a resumed run may change; all others come from the run's saved options."""
 
-RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+RUN_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9_])?")
 """A run name: the run's folder (directly under the runs folder) and the exported model's name,
 so it holds only what a model name may (letters, digits, '.', '_', '-'), at most 100 characters."""
 MAX_SEED = 2**32 - 1
@@ -78,7 +78,7 @@ class TrainConfig:
         checks = [
             (bool(RUN_NAME.fullmatch(str(self.name))),
              f"--name {_short(str(self.name))!r}: use letters, digits, '.', '_' and '-' (starting with a "
-             f"letter or digit, at most 100 characters)"),
+             f"letter or digit, not ending with '.' or '-', at most 100 characters)"),
             (self.steps >= 1 or (self.epochs or 0) >= 1, "--steps or --epochs must be at least 1"),
             (self.epochs is None or self.epochs >= 1, "--epochs must be at least 1"),
             (self.decay_steps is None or self.decay_steps >= 0, "--decay-steps must be >= 0"),
