@@ -323,14 +323,19 @@ def _umask() -> int:
 
 def _scan(folder: Path, recursive: bool, visited: set[Path],
           report: Callable[[Path, str], None]) -> Iterator[Path]:
-    """Depth first, files of a folder before its subfolders, each real folder at most once."""
-    pending = [folder]
+    """Depth first, files of a folder before its subfolders, each real folder at most once, at
+    most `MAX_SCAN_DEPTH` levels down (a backstop for loops that real paths do not show, such
+    as bind mounts)."""
+    pending = [(folder, 0)]
     while pending:
-        current = pending.pop()
+        current, depth = pending.pop()
         real = _resolved(current)
         if real in visited:
             continue
         visited.add(real)
+        if depth > MAX_SCAN_DEPTH:
+            report(current, f"more than {MAX_SCAN_DEPTH} folders deep; skipped")
+            continue
         try:
             entries = sorted(current.iterdir(), key=lambda p: p.name.lower())
         except OSError as exc:
@@ -348,7 +353,11 @@ def _scan(folder: Path, recursive: bool, visited: set[Path],
             except OSError as exc:  # e.g. a name too long or a link loop to stat
                 report(entry, f"cannot inspect ({exc.strerror or exc}); skipped")
         if recursive:
-            pending.extend(reversed(subfolders))
+            pending.extend((sub, depth + 1) for sub in reversed(subfolders))
+
+
+MAX_SCAN_DEPTH = 64
+"""Deepest folder level a scan descends to."""
 
 
 def _log_scan_error(path: Path, reason: str) -> None:

@@ -224,3 +224,16 @@ def test_a_pipe_given_as_input_is_reported_not_read(sepia, tmp_path, capsys):
     status = main(["apply", "--plugin", "sepia", "--quiet", str(pipe), str(good), "-o", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert status == 1 and "pipe.png: not a file or folder" in err and "1 of 2 input(s) failed" in err
+
+
+def test_scans_stop_at_a_depth_limit(tmp_path, monkeypatch):
+    import translator.imageio as imageio
+
+    monkeypatch.setattr(imageio, "MAX_SCAN_DEPTH", 3)
+    deep = tmp_path / "d0" / "d1" / "d2" / "d3" / "d4"
+    _image(deep / "too_deep.png")
+    _image(tmp_path / "d0" / "d1" / "ok.png")
+    reported = []
+    found = imageio.find_images([tmp_path / "d0"], on_error=lambda path, why: reported.append((path.name, why)))
+    assert [p.name for p in found] == ["ok.png"]
+    assert reported == [("d4", "more than 3 folders deep; skipped")]

@@ -174,3 +174,12 @@ def test_training_data_scan_reports_unreadable_subfolders(tmp_path, image_writer
     with caplog.at_level(logging.WARNING):
         assert len(scan_folder(folder, "--data")) == 2
     assert any("locked: cannot list the folder (Permission denied)" in r.getMessage() for r in caplog.records)
+
+
+def test_an_existing_folder_that_is_not_a_run_is_left_alone(data, tmp_path, capsys):
+    folder = tmp_path / "runs" / "mine"
+    folder.mkdir(parents=True)
+    (folder / "metrics.csv").write_text("precious\n")
+    assert main([*data, "--name", "mine"]) == 2
+    assert "holds files of something other than a run" in capsys.readouterr().err
+    assert (folder / "metrics.csv").read_text() == "precious\n"

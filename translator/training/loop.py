@@ -208,7 +208,7 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
     try:
         amp_dtype = pick_amp_dtype(config.precision, device)
         run_dir = runs_dir(config.out) / config.name
-        _check_run_dir(run_dir)
+        _check_run_dir(run_dir, resume=resume)
         _check_writable(Path(store.models_dir), "the model store")
         checkpoint_path = run_dir / CHECKPOINT_NAME
         if not resume and checkpoint_path.exists():
@@ -365,11 +365,21 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
         dist.close()
 
 
-def _check_run_dir(run_dir: Path) -> None:
-    """Refuse a run folder that is not a real folder directly under the runs folder, or that
-    cannot be created there (`--out` or TRANSLATOR_HOME a file, or not writable)."""
+def _check_run_dir(run_dir: Path, *, resume: bool = False) -> None:
+    """Refuse a run folder that is not a real folder directly under the runs folder, an existing
+    folder with files that is not a run's (a new run would replace its metrics.csv and
+    options.json), or one that cannot be created (`--out` or TRANSLATOR_HOME a file, or not
+    writable)."""
     if run_dir.is_symlink() or (run_dir.exists() and not run_dir.is_dir()):
         raise TranslatorError(f"{run_dir} is not a run folder (a link or a file); choose another --name")
+    if not resume and run_dir.is_dir() and not (run_dir / "options.json").is_file():
+        try:
+            occupied = any(run_dir.iterdir())
+        except OSError:
+            occupied = True
+        if occupied:
+            raise TranslatorError(f"{run_dir} exists and holds files of something other than a run; "
+                                  f"choose another --name or --out")
     _check_writable(run_dir, "the run folder")
 
 
