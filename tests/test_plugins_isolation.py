@@ -97,7 +97,8 @@ def test_system_exit_in_a_hook_is_contained(plugin_registry, tmp_path):
     assert registry.plugins["quitter"].broken
 
 
-def test_broken_plugin_is_one_line_per_command_and_plugins_shows_the_detail(fake_distribution, caplog, capsys):
+def test_broken_plugin_is_one_line_per_command_and_plugins_shows_the_detail(fake_distribution, caplog,
+                                                                            capsys):
     fake_distribution("translator-plugin-bad", "tp_bad",
                       "def helper():\n    raise RuntimeError('boom\\nsecond line')\nhelper()", entry="bad")
     with caplog.at_level(logging.WARNING):
@@ -116,7 +117,8 @@ def test_broken_plugin_is_one_line_per_command_and_plugins_shows_the_detail(fake
 
 def test_a_plugin_naming_two_translators_alike_is_broken(plugin_registry):
     twice = types.SimpleNamespace(__name__="twice")
-    twice.translator_translators = api.hookimpl(lambda: [_claiming("x", None).translator_translators()[0]] * 2)
+    spec = _claiming("x", None).translator_translators()[0]
+    twice.translator_translators = api.hookimpl(lambda: [spec, spec])
     registry = plugin_registry(twice, _claiming("fine", None))
     assert "same name twice" in registry.plugins["twice"].error
     assert list(registry.translators) == ["fine-t"]

@@ -166,8 +166,9 @@ class Registry:
                 key = f"{ep.name} ({dist_name or ep.value})"
                 info = PluginInfo(name=key, version=version, source=source, module=ep.value)
                 self.plugins[key] = info
-                self._set_broken(info, f"plugin name {ep.name!r} is taken by the {self.plugins[ep.name].source} "
-                                       f"plugin of that name; not loaded")
+                holder = self.plugins[ep.name].source
+                self._set_broken(info, f"plugin name {ep.name!r} is taken by the {holder} plugin of that "
+                                       f"name; not loaded")
                 continue
             try:
                 plugin = ep.load()

@@ -122,7 +122,8 @@ def test_a_plugin_failing_to_build_its_network_is_one_line(fake_distribution, tm
                       FLAKY_PLUGIN.replace("return torch.nn.Identity()", "raise ValueError('no network')"),
                       entry="flaky")
     _image(tmp_path / "a.png")
-    assert main(["apply", "--plugin", "flaky", "--quiet", str(tmp_path / "a.png"), "-o", str(tmp_path / "o")]) == 2
+    args = ["apply", "--plugin", "flaky", "--quiet", str(tmp_path / "a.png"), "-o", str(tmp_path / "o")]
+    assert main(args) == 2
     err = capsys.readouterr().err
     assert "cannot build its network (ValueError: no network)" in err and "Traceback" not in err
 
@@ -221,7 +222,8 @@ def test_a_pipe_given_as_input_is_reported_not_read(sepia, tmp_path, capsys):
     pipe = tmp_path / "pipe.png"
     os.mkfifo(pipe)
     good = _image(tmp_path / "a.png")
-    status = main(["apply", "--plugin", "sepia", "--quiet", str(pipe), str(good), "-o", str(tmp_path / "out")])
+    status = main(["apply", "--plugin", "sepia", "--quiet", str(pipe), str(good),
+                   "-o", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert status == 1 and "pipe.png: not a file or folder" in err and "1 of 2 input(s) failed" in err
 
@@ -234,6 +236,7 @@ def test_scans_stop_at_a_depth_limit(tmp_path, monkeypatch):
     _image(deep / "too_deep.png")
     _image(tmp_path / "d0" / "d1" / "ok.png")
     reported = []
-    found = imageio.find_images([tmp_path / "d0"], on_error=lambda path, why: reported.append((path.name, why)))
+    found = imageio.find_images([tmp_path / "d0"],
+                                on_error=lambda path, why: reported.append((path.name, why)))
     assert [p.name for p in found] == ["ok.png"]
     assert reported == [("d4", "more than 3 folders deep; skipped")]

@@ -21,7 +21,8 @@ def data(unpaired, tiny_cyclegan):
     return [*tiny_cyclegan, "--data-a", str(a), "--data-b", str(b), "--steps", "2", "--sample-every", "0"]
 
 
-@pytest.mark.parametrize("name", ["../../escape", "/abs/dir", "a/b", ".hidden", "x" * 300, "-dash", "sp ace", "dot.", ".."])
+@pytest.mark.parametrize("name", ["../../escape", "/abs/dir", "a/b", ".hidden", "x" * 300, "-dash", "sp ace",
+                                  "dot.", ".."])
 def test_run_names_are_validated_like_model_names(data, tmp_path, capsys, name):
     assert main([*data, f"--name={name}"]) == 2
     err = capsys.readouterr().err
@@ -128,7 +129,8 @@ def test_full_disk_during_a_checkpoint_is_a_clear_message(tmp_path, monkeypatch)
     path = tmp_path / CHECKPOINT_NAME
     save_checkpoint(path, {"step": 1, "weights": torch.ones(4)})
     real_fdopen = os.fdopen
-    monkeypatch.setattr(checkpoint_module.os, "fdopen", lambda fd, mode: _FullDisk(real_fdopen(fd, mode), 600))
+    monkeypatch.setattr(checkpoint_module.os, "fdopen",
+                        lambda fd, mode: _FullDisk(real_fdopen(fd, mode), 600))
     with pytest.raises(CheckpointError) as caught:
         save_checkpoint(path, {"step": 2, "weights": torch.zeros(10_000)})
     message = str(caught.value)
@@ -140,7 +142,8 @@ def test_full_disk_during_a_checkpoint_is_a_clear_message(tmp_path, monkeypatch)
 
 def test_full_disk_during_training_ends_in_one_line(data, tmp_path, monkeypatch, capsys):
     real_fdopen = os.fdopen
-    monkeypatch.setattr(checkpoint_module.os, "fdopen", lambda fd, mode: _FullDisk(real_fdopen(fd, mode), 1000))
+    monkeypatch.setattr(checkpoint_module.os, "fdopen",
+                        lambda fd, mode: _FullDisk(real_fdopen(fd, mode), 1000))
     assert main([*data, "--save-every", "1", "--name", "full"]) == 2
     err = capsys.readouterr().err
     assert "could not write the checkpoint (no space left on device)" in err and "Traceback" not in err

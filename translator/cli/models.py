@@ -69,9 +69,9 @@ def run_import(args: argparse.Namespace) -> int:
         print(f"  {entry.card.description}")
     bad = _nonfinite_tensors(entry.weights)
     if bad:
-        print(f"translator: warning: {entry.translator}/{entry.name}: {len(bad)} weight tensor(s) hold NaN or "
-              f"infinite values ({', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}); its results will be "
-              f"unusable", file=sys.stderr)
+        print(f"translator: warning: {entry.translator}/{entry.name}: {len(bad)} weight tensor(s) hold "
+              f"NaN or infinite values ({', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}); "
+              f"its results will be unusable", file=sys.stderr)
     return 0
 
 

@@ -66,7 +66,8 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise CheckpointError(f"{path}: could not write the checkpoint ({_write_failure(exc, path.parent)})") from exc
+        reason = _write_failure(exc, path.parent)
+        raise CheckpointError(f"{path}: could not write the checkpoint ({reason})") from exc
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as fh:
