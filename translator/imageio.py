@@ -20,7 +20,7 @@ import re
 import struct
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -194,17 +194,25 @@ def write_image(path: str | Path, image: Image, *, overwrite: bool = False,
     return path
 
 
-def find_images(paths: Iterable[str | Path], *, recursive: bool = True) -> list[Path]:
+def find_images(paths: Iterable[str | Path], *, recursive: bool = True,
+                on_error: Callable[[Path, str], None] | None = None) -> list[Path]:
     """Image files among `paths`: files are taken as given (whatever their suffix), folders are
     scanned for `IMAGE_SUFFIXES` (recursively unless told not to), hidden files and folders
-    skipped. Sorted per folder, duplicates dropped, missing paths ignored."""
+    skipped. Sorted per folder, duplicates dropped, missing paths ignored.
+
+    Each real folder is scanned once, so symbolic links that lead back into a folder (loops)
+    cannot make the scan grow without end. A folder that cannot be listed is reported to
+    `on_error(folder, reason)` (default: a logged warning) and skipped; the scan goes on.
+    """
     found: list[Path] = []
     seen: set[Path] = set()
+    visited: set[Path] = set()
+    report = on_error or _log_scan_error
     for raw in paths:
         path = Path(raw)
         candidates: Iterable[Path]
         if path.is_dir():
-            candidates = _scan(path, recursive)
+            candidates = _scan(path, recursive, visited, report)
         elif path.is_file():
             candidates = [path]
         else:
@@ -525,22 +533,49 @@ def _umask() -> int:
     return mask
 
 
-def _scan(folder: Path, recursive: bool) -> Iterator[Path]:
-    try:
-        entries = sorted(folder.iterdir(), key=lambda p: p.name.lower())
-    except OSError:
-        return
-    subfolders = []
-    for entry in entries:
-        if entry.name.startswith("."):
+def _scan(folder: Path, recursive: bool, visited: set[Path],
+          report: Callable[[Path, str], None]) -> Iterator[Path]:
+    """Depth first, files of a folder before its subfolders, each real folder at most once, at
+    most `MAX_SCAN_DEPTH` levels down (a backstop for loops that real paths do not show, such
+    as bind mounts)."""
+    pending = [(folder, 0)]
+    while pending:
+        current, depth = pending.pop()
+        real = _resolved(current)
+        if real in visited:
             continue
-        if entry.is_dir():
-            subfolders.append(entry)
-        elif entry.is_file() and entry.suffix.lower() in IMAGE_SUFFIXES:
-            yield entry
-    if recursive:
-        for sub in subfolders:
-            yield from _scan(sub, recursive)
+        visited.add(real)
+        if depth > MAX_SCAN_DEPTH:
+            report(current, f"more than {MAX_SCAN_DEPTH} folders deep; skipped")
+            continue
+        try:
+            entries = sorted(current.iterdir(), key=lambda p: p.name.lower())
+        except OSError as exc:
+            report(current, f"cannot list the folder ({exc.strerror or exc}); skipped")
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    subfolders.append(entry)
+                elif entry.is_file() and entry.suffix.lower() in IMAGE_SUFFIXES:
+                    yield entry
+            except OSError as exc:  # e.g. a name too long or a link loop to stat
+                report(entry, f"cannot inspect ({exc.strerror or exc}); skipped")
+        if recursive:
+            pending.extend((sub, depth + 1) for sub in reversed(subfolders))
+
+
+MAX_SCAN_DEPTH = 64
+"""Deepest folder level a scan descends to."""
+
+
+def _log_scan_error(path: Path, reason: str) -> None:
+    import logging
+
+    logging.getLogger(__name__).warning("%s: %s", path, reason)
 
 
 def _resolved(path: Path) -> Path:

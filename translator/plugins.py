@@ -2,8 +2,10 @@
 
 `load_registry()` is the factory: it builds a fresh plugin manager (no global), loads every
 entry point of the `translator.plugins` group, each under its own guard, and collects the
-translators. A plugin that fails to import, misspells a hook, raises in a hook or later during
-inference is marked broken with its error; the others keep working.
+translators. A plugin that fails to import, misspells a hook, raises in a hook (anything but
+Ctrl+C, `SystemExit` included) or returns the wrong type from one is marked broken with its error;
+the others keep working. Built-in plugins load first and win name clashes; the third-party plugin
+is reported. Each broken plugin is logged in one line; `translator plugins` shows the detail.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import logging
 import os
 import re
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +49,8 @@ class PluginInfo:
     translators: list[str] = field(default_factory=list)
     hooks: list[str] = field(default_factory=list)
     error: str | None = None
+    detail: str | None = None
+    """The traceback (or longer explanation) behind `error`, for `translator plugins`."""
 
     @property
     def broken(self) -> bool:
@@ -62,11 +66,15 @@ class PluginInfo:
             "hooks": list(self.hooks),
             "status": "broken" if self.broken else "ok",
             "error": self.error,
+            "detail": self.detail,
         }
 
 
 class Registry:
     """The loaded plugins and the translators they contribute."""
+
+    STRIKES = 3
+    """Failures in a row (while translating) after which a plugin is marked broken."""
 
     def __init__(self) -> None:
         self.pm = pluggy.PluginManager(PROJECT)
@@ -74,6 +82,7 @@ class Registry:
         self.plugins: dict[str, PluginInfo] = {}
         self._translators: dict[str, TranslatorSpec] = {}
         self._owner: dict[str, str] = {}
+        self._strikes: dict[str, int] = {}
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -85,14 +94,15 @@ class Registry:
         self.plugins[name] = info
         try:
             self.pm.register(plugin, name=name)
-        except Exception as exc:  # noqa: BLE001 - any failure marks only this plugin broken
-            info.error = f"could not register: {exc}"
+        except BaseException as exc:  # noqa: BLE001 - any failure marks only this plugin broken
+            _reraise_interrupt(exc)
+            self._set_broken(info, f"could not register: {exc}", exc)
             return info
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
             self.pm.unregister(name=name)
-            info.error = f"unknown hook (misspelt?): {exc}"
+            self._set_broken(info, f"unknown hook (misspelt?): {exc}")
             return info
         info.hooks = sorted(
             caller.name for caller in self.pm.get_hookcallers(plugin) or () if caller.name.startswith("translator_")
@@ -108,14 +118,21 @@ class Registry:
                 specs = list(impl.function() or ())
                 for spec in specs:
                     self._check_spec(spec)
-            except Exception as exc:  # noqa: BLE001
+                names = [spec.name for spec in specs]
+                if len(set(names)) != len(names):
+                    raise PluginError(f"translator_translators returned the same name twice: {names}")
+            except BaseException as exc:  # noqa: BLE001
+                _reraise_interrupt(exc)
                 self.mark_broken(name, exc)
                 return
+            taken = [spec.name for spec in specs if spec.name in self._translators]
+            if taken:
+                owner = self.plugins.get(self._owner[taken[0]])
+                where = f" ({owner.source})" if owner is not None else ""
+                self._set_broken(info, f"translator {taken[0]!r} is already provided by plugin "
+                                       f"{self._owner[taken[0]]!r}{where}; not loaded")
+                return
             for spec in specs:
-                if spec.name in self._translators:
-                    info.error = (f"translator {spec.name!r} is already provided by plugin "
-                                  f"{self._owner[spec.name]!r}")
-                    continue
                 self._translators[spec.name] = spec
                 self._owner[spec.name] = name
                 info.translators.append(spec.name)
@@ -130,24 +147,36 @@ class Registry:
             raise PluginError(f"translator {spec.name!r}: size_multiple must be >= 1")
 
     def load_entry_points(self, *, third_party: bool = True) -> None:
-        """Load every `translator.plugins` entry point, each under its own guard."""
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        """Load every `translator.plugins` entry point, each under its own guard: the built-in
+        ones first, so that they win name clashes (the third-party plugin is then reported)."""
+        entries = []
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
             dist = ep.dist
             dist_name = dist.metadata["Name"] if dist is not None else ""
             builtin = _canonical(dist_name) == _canonical(DISTRIBUTION)
-            if not builtin and not third_party:
-                continue
-            if ep.name in self.plugins:
-                continue
+            if builtin or third_party:
+                entries.append((not builtin, ep.name, dist_name, ep))
+        for third, _, dist_name, ep in sorted(entries, key=lambda e: e[:3]):
+            dist = ep.dist
             version = dist.version if dist is not None else ""
-            source = "built-in" if builtin else "package"
+            source = "package" if third else "built-in"
+            if ep.name in self.plugins:
+                if self.plugins[ep.name].module == ep.value:
+                    continue  # the same distribution seen twice on sys.path
+                key = f"{ep.name} ({dist_name or ep.value})"
+                info = PluginInfo(name=key, version=version, source=source, module=ep.value)
+                self.plugins[key] = info
+                holder = self.plugins[ep.name].source
+                self._set_broken(info, f"plugin name {ep.name!r} is taken by the {holder} plugin of that "
+                                       f"name; not loaded")
+                continue
             try:
                 plugin = ep.load()
-            except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the others
-                log.warning("plugin %s failed to import: %s", ep.name, exc)
-                self.plugins[ep.name] = PluginInfo(
-                    name=ep.name, version=version, source=source, module=ep.value,
-                    error=f"import failed: {type(exc).__name__}: {exc}")
+            except BaseException as exc:  # noqa: BLE001 - a broken plugin must not stop the others
+                _reraise_interrupt(exc)
+                info = PluginInfo(name=ep.name, version=version, source=source, module=ep.value)
+                self.plugins[ep.name] = info
+                self._set_broken(info, f"import failed: {_describe(exc)}", exc)
                 continue
             self.register(plugin, ep.name, version=version, source=source, module=ep.value)
 
@@ -158,12 +187,39 @@ class Registry:
         info = self.plugins.get(plugin)
         if info is None:
             return
-        info.error = f"{type(exc).__name__}: {exc}"
-        log.warning("plugin %s marked broken: %s\n%s", plugin, exc,
-                    "".join(traceback.format_exception(exc)))
+        self._set_broken(info, _describe(exc), exc)
+
+    def plugin_failed(self, plugin: str, exc: BaseException) -> bool:
+        """Count a failure of `plugin` while translating one input; after `STRIKES` in a row it
+        is marked broken. Returns True when this failure marked it broken."""
+        info = self.plugins.get(plugin)
+        if info is None or info.broken:
+            return False
+        self._strikes[plugin] = self._strikes.get(plugin, 0) + 1
+        if self._strikes[plugin] >= self.STRIKES:
+            self.mark_broken(plugin, exc)
+            return True
+        return False
+
+    def plugin_succeeded(self, plugin: str) -> None:
+        """A translation by `plugin` worked: its count of failures in a row starts again."""
+        self._strikes.pop(plugin, None)
+
+    def _set_broken(self, info: PluginInfo, error: str, exc: BaseException | None = None) -> None:
+        """Record why a plugin is broken (one line; the traceback as detail), log it in one line
+        and withdraw its translators."""
+        info.error = _one_line(error)
+        if exc is not None:
+            info.detail = "".join(traceback.format_exception(exc)).rstrip()
+        elif error != info.error:
+            info.detail = error
+        log.warning("plugin %s is broken: %s (details: `translator plugins`)", info.name, info.error)
+        if exc is not None:
+            log.debug("plugin %s:\n%s", info.name, info.detail)
         for name in info.translators:
-            self._translators.pop(name, None)
-            self._owner.pop(name, None)
+            if self._owner.get(name) == info.name:
+                self._translators.pop(name, None)
+                self._owner.pop(name, None)
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -218,14 +274,23 @@ class Registry:
                     if plugin is not None:
                         raise
                 continue
-            except Exception as exc:  # noqa: BLE001
+            except BaseException as exc:  # noqa: BLE001
+                _reraise_interrupt(exc)
                 self.mark_broken(impl.plugin_name, exc)
+                errors.append(f"plugin {impl.plugin_name!r} failed: {_describe(exc)}")
                 continue
-            if claim is not None:
-                if claim.translator not in self._translators:
-                    raise CheckpointError(f"plugin {impl.plugin_name!r} claimed the file for unknown "
-                                          f"translator {claim.translator!r}")
-                return claim
+            if claim is None:
+                continue
+            try:
+                problem = _claim_problem(claim, self._translators)
+            except BaseException as exc:  # noqa: BLE001 - a result whose attributes raise
+                _reraise_interrupt(exc)
+                problem = f"returned an unusable claim ({_describe(exc)})"
+            if problem is not None:
+                self.mark_broken(impl.plugin_name, PluginError(f"translator_claim_checkpoint {problem}"))
+                errors.append(f"plugin {impl.plugin_name!r} {problem}")
+                continue
+            return claim
         detail = f" ({'; '.join(errors)})" if errors else ""
         asked = f"plugin {plugin!r}" if plugin else "any installed plugin"
         raise CheckpointError(f"{checkpoint.path.name}: not recognised by {asked}{detail}")
@@ -279,3 +344,34 @@ def load_registry(extra: Iterable[tuple[str, object]] = (), *, third_party: bool
 
 def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+# -- keeping a plugin's failures to itself -------------------------------------------------------
+
+def _reraise_interrupt(exc: BaseException) -> None:
+    """Ctrl+C still stops the program; anything else a plugin raises (`SystemExit`, odd
+    `BaseException` subclasses) is kept to that plugin."""
+    if isinstance(exc, KeyboardInterrupt):
+        raise exc
+
+
+def _describe(exc: BaseException) -> str:
+    """`Type: message` on one line."""
+    return _one_line(f"{type(exc).__name__}: {exc}")
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    line = lines[0] if lines else ""
+    if len(lines) > 1:
+        line += " ..."
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _claim_problem(claim: object, translators: Mapping[str, TranslatorSpec]) -> str | None:
+    """What is wrong with a claim hook's result, or None when it is a usable claim."""
+    if not isinstance(claim, CheckpointClaim):
+        return f"returned {type(claim).__name__}, not CheckpointClaim"
+    if not isinstance(claim.translator, str) or claim.translator not in translators:
+        return f"claimed the file for unknown translator {claim.translator!r}"
+    return None

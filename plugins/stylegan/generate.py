@@ -81,6 +81,9 @@ def run(model: Generator, images: Tensor | None, params: Mapping[str, Any], ctx:
                                        noise_mode=noise_mode, blend=params["blend"])
         return ((grid[None].float() + 1) / 2).clamp(0, 1)
     chosen = latents.layer_range(params["layers"], model.num_ws)  # checked before any projection
+    sources = [params["source"], params["style_source"]]
+    if params["save_latents"]:
+        latents.check_latents_target(params["save_latents"], sources)
     inputs = [None] if images is None or params["source"] else list(images.split(1))
     style_seed = params["style_seed"].strip()
     style_b = None
@@ -98,5 +101,5 @@ def run(model: Generator, images: Tensor | None, params: Mapping[str, Any], ctx:
             outputs.append(model.synthesis(ws, noise_mode))
         all_ws.append(ws)
     if params["save_latents"]:
-        latents.save_latents(Path(params["save_latents"]).expanduser(), all_ws[0])
+        latents.save_latents(params["save_latents"], all_ws[0], protected=sources)
     return ((torch.cat(outputs).float() + 1) / 2).clamp(0, 1)

@@ -14,9 +14,12 @@ Imports torch lazily: `plugin.py` imports this module when plugins load.
 from __future__ import annotations
 
 import math
+import os
 import re
+import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -153,19 +156,49 @@ def parse_grid(text: str) -> tuple[list[int], list[int]]:
 
 # -- .npz ------------------------------------------------------------------------------------
 
-def save_latents(path: Path | str, ws: Tensor | np.ndarray, **extra: np.ndarray) -> Path:
+def save_latents(path: Path | str, ws: Tensor | np.ndarray, *, protected: Iterable[Path | str] = (),
+                 **extra: np.ndarray) -> Path:
     """Write ws ((num_ws, w_dim) or (1, num_ws, w_dim)) as `w` (1, num_ws, w_dim) float32 in an
-    `.npz`, the official projector's layout; `extra` arrays (e.g. `z`) are stored beside it."""
+    `.npz`, the official projector's layout; `extra` arrays (e.g. `z`) are stored beside it.
+
+    The file appears complete or not at all (a temporary file beside it, then a rename). Raises
+    `ParameterError` for a target that is not `.npz`, is one of `protected` (the run's source
+    files) or whose folder does not exist (none is created), `DataError` when the write fails.
+    """
     array = ws.detach().float().cpu().numpy() if hasattr(ws, "detach") else np.asarray(ws, dtype=np.float32)
     if array.ndim == 2:
         array = array[None]
     if array.ndim != 3 or array.shape[0] != 1:
         raise api.ParameterError(f"latents to save must be (num_ws, w_dim) or (1, num_ws, w_dim), got {array.shape}")
-    path = Path(path)
+    path = check_latents_target(path, protected)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, w=array.astype(np.float32), **extra)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except OSError as exc:
+        raise api.DataError(f"{path}: cannot write the latents ({exc.strerror or exc})") from exc
+    finally:
+        Path(temp).unlink(missing_ok=True)
+    return path
+
+
+def check_latents_target(path: Path | str, protected: Iterable[Path | str] = ()) -> Path:
+    """`path` as a place to save latents, checked before any work; raises `ParameterError` (see
+    `save_latents`)."""
+    path = Path(path).expanduser()
     if path.suffix.lower() != ".npz":
         raise api.ParameterError(f"{path.name}: latents are saved as .npz")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, w=array.astype(np.float32), **extra)
+    folder = path.parent
+    if not folder.is_dir():
+        raise api.ParameterError(f"save_latents {path}: the folder {folder} does not exist")
+    if path.is_dir():
+        raise api.ParameterError(f"save_latents {path}: is a folder")
+    target = path.resolve()
+    if any(target == Path(p).expanduser().resolve() for p in protected if str(p)):
+        raise api.ParameterError(f"save_latents {path}: refusing to replace a source file of this run")
     return path
 
 

@@ -54,13 +54,18 @@ def build_app_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in SUBCOMMANDS:
-        args = build_parser().parse_args(argv)
-        _setup_logging(args.verbose)
+    verbose, rest = _take_verbose(argv)
+    if rest and rest[0] in SUBCOMMANDS:
+        args = build_parser().parse_args(rest)
+        _setup_logging(verbose)
         try:
             return int(args.run(args) or 0)
         except TranslatorError as exc:
             print(f"translator: error: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:  # a file system failure no check foresaw: one line, not a traceback
+            where = f"{exc.filename}: " if exc.filename else ""
+            print(f"translator: error: {where}{exc.strerror or exc}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print("translator: interrupted", file=sys.stderr)
@@ -70,6 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from translator.gui.app import run_app
 
     return int(run_app(args.paths, screenshot=args.screenshot) or 0)
+
+
+def _take_verbose(argv: list[str]) -> tuple[bool, list[str]]:
+    """(-v/--verbose given anywhere before `--`, argv without them), so that `-v` works before
+    and after a subcommand."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    flags = [a for a in argv[:end] if a in ("-v", "--verbose")]
+    if not flags:
+        return False, argv
+    return True, [a for a in argv[:end] if a not in ("-v", "--verbose")] + argv[end:]
 
 
 def _setup_logging(verbose: bool) -> None:

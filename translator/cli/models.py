@@ -88,7 +88,26 @@ def run_import(args: argparse.Namespace) -> int:
     print(f"imported {args.file.name} as {entry.translator}/{entry.name}")
     if entry.card.description:
         print(f"  {entry.card.description}")
+    bad = _nonfinite_tensors(entry.weights)
+    if bad:
+        print(f"translator: warning: {entry.translator}/{entry.name}: {len(bad)} weight tensor(s) hold "
+              f"NaN or infinite values ({', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}); "
+              f"its results will be unusable", file=sys.stderr)
     return 0
+
+
+def _nonfinite_tensors(weights: Path) -> list[str]:
+    """Names of the floating-point tensors of a safetensors file that hold NaN or infinity."""
+    import torch
+    from safetensors import safe_open
+
+    bad = []
+    with safe_open(str(weights), framework="pt") as handle:
+        for key in handle.keys():  # noqa: SIM118 - safe_open is not a mapping
+            tensor = handle.get_tensor(key)
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                bad.append(key)
+    return bad
 
 
 def run_remove(args: argparse.Namespace) -> int:

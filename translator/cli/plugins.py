@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"    {translator['name']:<16} {translator['task']:<18} {translator['title']}")
         if plugin["error"]:
             print(f"    error: {plugin['error']}")
+            for line in (plugin.get("detail") or "").splitlines():
+                print(f"      {line}")
     if not described:
         print("no plugins installed")
     return 0

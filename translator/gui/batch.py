@@ -29,13 +29,16 @@ class BatchItem:
 
 @dataclass
 class BatchReport:
-    """What a batch did: files written, `(label, message)` per failed input, and whether it
-    stopped early because it was cancelled."""
+    """What a batch did: files written, `(label, message)` per failed input, whether it was
+    cancelled, and why it stopped early when the output could take no more files (`stopped`,
+    e.g. "no space left on device"; `not_tried` inputs were then skipped)."""
 
     total: int
     written: list[Path] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
+    stopped: str | None = None
+    not_tried: int = 0
 
     def summary(self) -> str:
         parts = [f"{len(self.written)} of {self.total} image(s) written"]
@@ -43,6 +46,8 @@ class BatchReport:
             parts.append(f"{len(self.errors)} failed")
         if self.cancelled:
             parts.append("cancelled")
+        if self.stopped:
+            parts.append(f"stopped early ({self.stopped}; {self.not_tried} not tried)")
         return ", ".join(parts)
 
 
@@ -59,9 +64,11 @@ def run_batch(items: Sequence[BatchItem], run_one: RunOne, out_dir: Path, transl
     """Run `run_one` over `items` and write each result to `out_dir` as `<stem>_<translator>.<fmt>`.
 
     A failing input (unreadable, or the translator raised a `TranslatorError`) is recorded and
-    the batch goes on; `Cancelled` (or `cancel.is_set()`) stops it. Existing files are never
-    overwritten (a numbered name is chosen) and inputs are never replaced.
+    the batch goes on; `Cancelled` (or `cancel.is_set()`) stops it, and so does an output that
+    can take no more files (disk full, read-only: every further write would fail the same way).
+    Existing files are never overwritten (a numbered name is chosen) and inputs are never replaced.
     """
+    from translator.failures import output_failure
     from translator.imageio import read_image, suggest_output_path, write_image
 
     out_dir = Path(out_dir)
@@ -91,8 +98,13 @@ def run_batch(items: Sequence[BatchItem], run_one: RunOne, out_dir: Path, transl
             break
         except TranslatorError as exc:
             report.errors.append((item.label, str(exc)))
+            report.stopped = output_failure(exc)
         except Exception as exc:  # noqa: BLE001 - one bad input never stops the batch
             report.errors.append((item.label, f"{type(exc).__name__}: {exc}"))
+            report.stopped = output_failure(exc)
+        if report.stopped is not None:
+            report.not_tried = len(items) - index - 1
+            break
     if progress is not None:
         progress(1.0, report.summary())
     return report

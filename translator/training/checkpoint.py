@@ -17,6 +17,8 @@ from translator.errors import CheckpointError
 
 FORMAT = 1
 CHECKPOINT_NAME = "last.pt"
+LOW_SPACE = 1 << 20
+"""Free bytes under which a failed write is put down to a full disk."""
 
 
 def rng_state() -> dict[str, Any]:
@@ -52,12 +54,20 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write `state` (safe types only) to `path` atomically: temp file, fsync, rename."""
+    """Write `state` (safe types only) to `path` atomically: temp file, fsync, rename.
+
+    Raises `CheckpointError` saying why when it cannot be written (a full disk, ...); the
+    previous checkpoint at `path` is then untouched and no temporary file is left.
+    """
     import torch
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        reason = _write_failure(exc, path.parent)
+        raise CheckpointError(f"{path}: could not write the checkpoint ({reason})") from exc
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -65,9 +75,33 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except Exception as exc:  # torch reports a full disk as "inline_container.cc:... unexpected pos"
+        kept = "; the previous checkpoint is kept" if path.exists() else ""
+        raise CheckpointError(f"{path}: could not write the checkpoint "
+                              f"({_write_failure(exc, path.parent)}){kept}") from exc
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
+
+
+def _write_failure(exc: BaseException, folder: Path) -> str:
+    """Why a write failed, in words: the full disk torch hides behind "unexpected pos" included."""
+    import shutil
+
+    from translator.failures import output_failure
+
+    reason = output_failure(exc)
+    if reason is not None:
+        return reason
+    try:
+        if shutil.disk_usage(folder).free < LOW_SPACE:
+            return "no space left on device"
+    except OSError:
+        pass
+    if isinstance(exc, OSError):
+        return str(exc.strerror or exc)
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[-1] if lines else 'write failed'}"
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Two-stage parsing: `--plugin` (or the run named by `--resume`) is read first, so that the
 plugin's data options, its defaults and its own options appear in `--help`. Only this module
-chooses exit codes: 0 done, 2 bad usage or setup, 130 stopped by Ctrl+C (checkpoint saved).
+chooses exit codes: 0 done, 1 training diverged (NaN losses; the last good checkpoint is kept),
+2 bad usage or setup, 130 stopped by Ctrl+C (checkpoint saved).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from translator.errors import ParameterError, PluginError, TranslatorError
 from translator.params import Bool, Choice, Param
 from translator.training.config import DEVICES, PRECISIONS, RESUMABLE, TrainConfig
 from translator.training.context import OPTIMIZERS
+from translator.training.loop import Diverged
 from translator.training.losses import GAN_LOSSES
 from translator.training.spec import DataKind
 
@@ -173,7 +175,11 @@ def _find_run(out: str | None, name: str, plugin: str | None) -> tuple[str, dict
     from translator.training.checkpoint import CHECKPOINT_NAME
     from translator.training.loop import runs_dir
 
+    from translator.training.config import RUN_NAME
+
     root = runs_dir(out)
+    if name and not RUN_NAME.fullmatch(name):
+        raise TranslatorError(f"--resume {name[:120]!r}: not a run name (letters, digits, '.', '_', '-')")
     if name:
         candidates = [root / name]
     else:
@@ -236,8 +242,15 @@ def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None)
 
         result = train(spec, config, ModelStore(registry), plugin_name=registry.owner(spec.name),
                        resume=saved is not None, argv=argv)
+    except Diverged as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
     except TranslatorError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file system failure no check foresaw: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{PROG}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: aborted", file=sys.stderr)

@@ -54,6 +54,11 @@ SAMPLE_COUNT = 4
 """Images per row of the sample grids (the first readable ones of each folder)."""
 
 
+class Diverged(TranslatorError):
+    """The losses or the weights became NaN or infinite; the run stopped without saving that
+    state, so its last good checkpoint (if any) is kept."""
+
+
 @dataclass
 class RunResult:
     """What a finished (or interrupted) run produced.
@@ -203,6 +208,8 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
     try:
         amp_dtype = pick_amp_dtype(config.precision, device)
         run_dir = runs_dir(config.out) / config.name
+        _check_run_dir(run_dir, resume=resume)
+        _check_writable(Path(store.models_dir), "the model store")
         checkpoint_path = run_dir / CHECKPOINT_NAME
         if not resume and checkpoint_path.exists():
             raise TranslatorError(f"run {config.name!r} already exists in {run_dir.parent}; resume it "
@@ -255,7 +262,11 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
             sampler.start(0, 0)
 
         writer = RunWriter(run_dir, enabled=dist.rank == 0)
-        writer.start(config, argv, resume=resume, step=step)
+        try:
+            writer.start(config, argv, resume=resume, step=step)
+        except OSError as exc:
+            raise TranslatorError(f"run folder {run_dir}: cannot write ({exc.strerror or exc})") from exc
+        good_step = step if resume else None  # the step of the last checkpoint known to be finite
         loader = torch.utils.data.DataLoader(
             ImageDataset(sources, max_side=max_side, reject=training.reject), batch_size=config.batch_size, sampler=sampler,
             collate_fn=collate, num_workers=config.workers, pin_memory=device.type == "cuda",
@@ -264,6 +275,11 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
         fixed_batch = augment(fixed, device, paired=sources.paired, train=False, channels_last=channels_last)
 
         def checkpoint() -> None:
+            nonlocal good_step
+            broken = _nonfinite_weights(trainer)
+            if broken:
+                raise _diverged(config, run_dir, step, f"the weights of {broken} hold NaN or infinite values",
+                                good_step)
             if dist.rank == 0:
                 consumed = step * config.batch_size  # per rank
                 position = {"epoch": consumed // sampler.epoch_length, "offset": consumed % sampler.epoch_length,
@@ -272,6 +288,7 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
                     **_state(step, elapsed + time.perf_counter() - started, last_losses, trainer, optimizers,
                              scaler, augment, config),
                     "sampler": position, "schedule": schedule.state_dict()})
+            good_step = step
 
         skipped: set[str] = set()
         rejected: dict[str, str] = {}
@@ -282,6 +299,7 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
                    dynamic_ncols=True, desc=config.name)
         images_per_step = config.batch_size * dist.world_size
         finished = False
+        first_step = step
         with StopFlag() as stop:
             batches = iter(loader)
             window = time.perf_counter()
@@ -297,7 +315,22 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
                         log.info("skipping %s image %s", reason, path)
                 batch = augment(raw, device, paired=sources.paired, channels_last=channels_last)
                 lr_factor = schedule.apply(optimizers.values(), step)
-                losses = {k: _number(v) for k, v in trainer.train_step(batch, step).items()}
+                try:
+                    losses = {k: _number(v) for k, v in trainer.train_step(batch, step).items()}
+                except (TranslatorError, KeyboardInterrupt):
+                    raise
+                except Exception as exc:  # the plugin's step: one clear line, not a traceback
+                    if first_step == step and isinstance(exc, (ValueError, RuntimeError)):
+                        raise TranslatorError(
+                            f"{spec.name} cannot train on {config.size} x {config.size} crops with these "
+                            f"options ({_first_line(exc)}); try a larger --size") from exc
+                    raise
+                bad = sorted(k for k, v in losses.items() if not math.isfinite(v))
+                if bad:
+                    bar.close()
+                    writer.close()
+                    raise _diverged(config, run_dir, step + 1, f"loss {', '.join(bad)} is "
+                                    f"{losses[bad[0]]}", good_step)
                 step += 1
                 last_losses = losses
                 now = time.perf_counter()
@@ -330,6 +363,61 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
         return result
     finally:
         dist.close()
+
+
+def _check_run_dir(run_dir: Path, *, resume: bool = False) -> None:
+    """Refuse a run folder that is not a real folder directly under the runs folder, an existing
+    folder with files that is not a run's (a new run would replace its metrics.csv and
+    options.json), or one that cannot be created (`--out` or TRANSLATOR_HOME a file, or not
+    writable)."""
+    if run_dir.is_symlink() or (run_dir.exists() and not run_dir.is_dir()):
+        raise TranslatorError(f"{run_dir} is not a run folder (a link or a file); choose another --name")
+    if not resume and run_dir.is_dir() and not (run_dir / "options.json").is_file():
+        try:
+            occupied = any(run_dir.iterdir())
+        except OSError:
+            occupied = True
+        if occupied:
+            raise TranslatorError(f"{run_dir} exists and holds files of something other than a run; "
+                                  f"choose another --name or --out")
+    _check_writable(run_dir, "the run folder")
+
+
+def _check_writable(folder: Path, what: str) -> None:
+    """Raise `TranslatorError` unless `folder` exists and is writable, or can be created (its
+    first existing parent is a writable folder)."""
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        if probe.is_symlink():  # a dangling link
+            raise TranslatorError(f"{probe}: a broken link, so {what} {folder} cannot be created")
+        probe = probe.parent
+    if not probe.is_dir():
+        raise TranslatorError(f"{probe} is a file, so {what} {folder} cannot be created "
+                              f"(check --out and TRANSLATOR_HOME)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise TranslatorError(f"{probe} is not writable, so {what} {folder} cannot be written "
+                              f"(check --out and TRANSLATOR_HOME)")
+
+
+def _nonfinite_weights(trainer: Trainer) -> str:
+    """Names of the trainer's networks holding NaN or infinite weights ("" when all are finite)."""
+    import torch
+
+    broken = []
+    for name, module in trainer.networks().items():
+        tensors = list(TrainContext.unwrap(module).state_dict().values())
+        if any(t.is_floating_point() and not bool(torch.isfinite(t).all()) for t in tensors):
+            broken.append(name)
+    return ", ".join(broken)
+
+
+def _diverged(config: TrainConfig, run_dir: Path, step: int, what: str, good_step: int | None) -> Diverged:
+    if good_step is None:
+        kept = "no checkpoint had been written yet"
+    else:
+        kept = f"the last good checkpoint (step {good_step}) is kept in {run_dir}"
+    return Diverged(f"training diverged at step {step}: {what}; stopped, {kept}. "
+                    f"Try a lower --lr (it was {config.lr:g}).")
 
 
 def _initial_model(spec: TranslatorSpec, config: TrainConfig, store: ModelStore
@@ -390,6 +478,11 @@ def _count_reasons(rejected: Mapping[str, str]) -> dict[str, int]:
     for reason in rejected.values():
         counts[reason] = counts.get(reason, 0) + 1
     return counts
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:300]
 
 
 def _number(value: Any) -> float:
