@@ -6,7 +6,6 @@ import configparser
 import shutil
 import struct
 import subprocess
-import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -62,6 +61,7 @@ def test_icon_pngs_have_their_sizes_and_stay_small():
 
 
 def test_desktop_files_and_icons_are_package_data():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = config["tool"]["setuptools"]["package-data"]["translator_resources"]
     files = [res.DESKTOP_ENTRY, res.METAINFO, res.APP_ICON_SVG] + [res.app_icon_png(n) for n in res.ICON_SIZES]
