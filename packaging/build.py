@@ -43,7 +43,8 @@ def stage(work: Path) -> Path:
 
 def run_pyinstaller(staged: Path, dist: Path, work: Path) -> Path:
     """Run the spec with the staged project first on the import path; returns the bundle folder."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(staged), os.environ.get("PYTHONPATH")])),
+    path = os.pathsep.join(filter(None, [str(staged), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONPATH=path,
                TRANSLATOR_STAGE=str(staged))
     subprocess.run([sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
                     "--distpath", str(dist), "--workpath", str(work / "pyinstaller"), str(SPEC)],

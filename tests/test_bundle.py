@@ -2,8 +2,8 @@
 
 Building takes several minutes of CPU, more than CI's budget allows beside the suite, so this
 runs only when asked: `TRANSLATOR_TEST_BUNDLE=1 python -m pytest tests/test_bundle.py` (needs the
-`build` extra); `TRANSLATOR_TEST_BUNDLE_DIR=dist/translator` tests an existing build instead. The bundle runs with an empty environment (no PYTHONPATH, PATH=/usr/bin:/bin),
-from an empty folder: a third-party plugin installed beside it reports the import path and where
+`build` extra); `TRANSLATOR_TEST_BUNDLE_DIR=dist/translator` tests an existing build instead.
+The bundle runs with an empty environment (no PYTHONPATH, PATH=/usr/bin:/bin), from an empty folder: a third-party plugin installed beside it reports the import path and where
 torch and translator were loaded from, and all of them must lie inside the bundle.
 """
 from __future__ import annotations
@@ -55,8 +55,9 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return Path(existing).resolve()
     out = tmp_path_factory.mktemp("bundle")
     start = time.monotonic()
-    result = subprocess.run([sys.executable, str(ROOT / "packaging" / "build.py"), "--dist", str(out / "dist"),
-                             "--work", str(out / "work")], capture_output=True, text=True, timeout=3600)
+    command = [sys.executable, str(ROOT / "packaging" / "build.py"), "--dist", str(out / "dist"),
+               "--work", str(out / "work")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=3600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     print(f"\nbuilt in {time.monotonic() - start:.0f} s: {result.stdout.strip().splitlines()[-1]}")
     return out / "dist" / "translator"
@@ -79,7 +80,8 @@ def test_bundle_is_lean_and_holds_no_tests_or_cuda(bundle):
     for plugin in ("cyclegan", "pix2pix", "colorize", "stylegan"):
         assert list((internal / "translator_plugins" / plugin / "models").glob("*.safetensors")), plugin
     assert (internal / "translator_resources" / "desktop").is_dir()
-    assert not list(internal.glob("PySide6/Qt/lib/libQt6Qml*")) and not list(internal.glob("PySide6/Qt/lib/libQt6Pdf*"))
+    for unused in ("libQt6Qml*", "libQt6Quick*", "libQt6Pdf*", "libQt6Network*"):
+        assert not list(internal.glob(f"PySide6/Qt/lib/{unused}")), unused
     size = build.folder_size(bundle) / 2**20
     print(f"bundle size: {size:.0f} MiB")
     assert size < 1024
@@ -91,7 +93,8 @@ def test_version_in_a_clean_environment(bundle, tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0] == f"translator {__version__}"
     assert any(line.startswith("Python ") and "(desktop bundle)" in line for line in lines)
-    assert any(line.startswith("torch ") for line in lines) and any(line.startswith("Qt 6.") for line in lines)
+    assert any(line.startswith("torch ") for line in lines)
+    assert any(line.startswith("Qt 6.") for line in lines)
     assert any(line.startswith("devices: ") and "cpu" in line for line in lines)
 
 
@@ -99,7 +102,8 @@ def test_third_party_plugin_beside_the_bundle_loads_from_the_bundle_only(bundle,
     site = bundle / "site-packages"
     site.mkdir(exist_ok=True)
     try:
-        (site / "bundle_probe_plugin.py").write_text(EXAMPLE.read_text(encoding="utf-8") + PROBE, encoding="utf-8")
+        source = EXAMPLE.read_text(encoding="utf-8") + PROBE
+        (site / "bundle_probe_plugin.py").write_text(source, encoding="utf-8")
         info = site / "bundle_probe_plugin-1.0.dist-info"
         info.mkdir()
         (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bundle-probe-plugin\nVersion: 1.0\n")

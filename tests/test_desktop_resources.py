@@ -64,7 +64,8 @@ def test_desktop_files_and_icons_are_package_data():
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = config["tool"]["setuptools"]["package-data"]["translator_resources"]
-    files = [res.DESKTOP_ENTRY, res.METAINFO, res.APP_ICON_SVG] + [res.app_icon_png(n) for n in res.ICON_SIZES]
+    files = [res.DESKTOP_ENTRY, res.METAINFO, res.APP_ICON_SVG]
+    files += [res.app_icon_png(n) for n in res.ICON_SIZES]
     for path in files:
         rel = path.relative_to(res.ROOT).as_posix()
         assert any(fnmatch(rel, pattern) for pattern in patterns), f"{rel} is not package data"

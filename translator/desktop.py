@@ -116,7 +116,9 @@ def _refresh_caches(home: Path) -> None:
         exe = shutil.which(tool)
         if exe is None or not folder.is_dir():
             continue
-        args = [exe, "-q", str(folder)] if tool == "update-desktop-database" else [exe, "-q", "-t", str(folder)]
+        args = [exe, "-q", str(folder)]
+        if tool == "gtk-update-icon-cache":
+            args.insert(2, "-t")  # write the cache although the theme has no index.theme
         try:
             subprocess.run(args, capture_output=True, timeout=30, check=False)
         except (OSError, subprocess.SubprocessError):

@@ -2,8 +2,8 @@
 
     python packaging/tools/render_icons.py
 
-Writes `resources/icons/app-<N>.png` for each N in `translator_resources.ICON_SIZES` with Qt's SVG renderer (offscreen, no
-display needed). Run it again after editing the SVG and commit the PNGs.
+Writes `resources/icons/app-<N>.png` for each N in `translator_resources.ICON_SIZES` with Qt's
+SVG renderer (offscreen, no display needed). Run it again after editing the SVG and commit the PNGs.
 """
 from __future__ import annotations
 

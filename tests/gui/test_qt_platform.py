@@ -16,7 +16,8 @@ pytestmark = pytest.mark.gui
 
 
 def _start_app(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    unset = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    environ = {k: v for k, v in os.environ.items() if k not in unset}
     environ.update(env)
     return subprocess.run([sys.executable, "-m", "translator"], capture_output=True, text=True,
                           env=environ, cwd=tmp_path, timeout=120)
@@ -26,7 +27,8 @@ def _assert_one_clear_line(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == qt_platform.EXIT_STATUS, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("translator: error: the Qt platform plugin") and "Traceback" not in result.stderr
+    assert lines[0].startswith("translator: error: the Qt platform plugin")
+    assert "Traceback" not in result.stderr
     return lines[0]
 
 
@@ -59,7 +61,8 @@ def test_requested_platform():
     assert qt_platform.requested_platform({"QT_QPA_PLATFORM": "xcb:nomitshm;wayland"}) == "xcb"
     if sys.platform.startswith("linux"):
         assert qt_platform.requested_platform({}) == "xcb"
-        assert qt_platform.requested_platform({"XDG_SESSION_TYPE": "wayland", "WAYLAND_DISPLAY": "w-0"}) == "wayland"
+        session = {"XDG_SESSION_TYPE": "wayland", "WAYLAND_DISPLAY": "wayland-0"}
+        assert qt_platform.requested_platform(session) == "wayland"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or shutil.which("cc") is None,
@@ -69,7 +72,8 @@ def test_plugin_with_a_missing_library_gives_one_line(tmp_path):
     build = tmp_path / "build"
     build.mkdir()
     (build / "dep.c").write_text("int translator_test_dep(void) { return 1; }\n")
-    (build / "plugin.c").write_text("int translator_test_dep(void);\nint f(void) { return translator_test_dep(); }\n")
+    (build / "plugin.c").write_text("int translator_test_dep(void);\n"
+                                    "int f(void) { return translator_test_dep(); }\n")
     dep = build / "libtranslator-test-missing.so.1"
     subprocess.run(["cc", "-shared", "-fPIC", "-Wl,-soname,libtranslator-test-missing.so.1", "-o", str(dep),
                     str(build / "dep.c")], check=True)

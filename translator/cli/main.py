@@ -24,7 +24,8 @@ SUBCOMMANDS = ("plugins", "models", "apply")
 class _VersionAction(argparse.Action):
     """`--version`: the app, torch, Qt and device versions (imported only when asked)."""
 
-    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 **kwargs: object) -> None:
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
                          help="print the app, torch, Qt and device versions and exit")
 

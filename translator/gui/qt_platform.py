@@ -76,7 +76,8 @@ def missing_library_message(library: str, platform: str = "xcb") -> str:
         return (f"{head}; find its package with `apt-file search {library}` (Debian/Ubuntu) or "
                 f"`dnf provides '*/{library}'` (Fedora)")
     debian, fedora = packages
-    return f"{head}: install it with `sudo apt install {debian}` (Debian/Ubuntu) or `sudo dnf install {fedora}` (Fedora)"
+    return (f"{head}: install it with `sudo apt install {debian}` (Debian/Ubuntu) or "
+            f"`sudo dnf install {fedora}` (Fedora)")
 
 
 def missing_library(loader_error: str) -> str | None:
