@@ -1,6 +1,8 @@
 """`translator`: the app by default, and the headless subcommands.
 
     translator [IMAGE_OR_FOLDER ...] [--screenshot OUT.png]   start the desktop app
+    translator --version                                        app, torch, Qt and device versions
+    translator --install-desktop-entry | --uninstall-desktop-entry   menu entry and icon (Linux)
     translator plugins [--json]                                 list plugins and translators
     translator models list|import|remove|available|get ...      manage the model store and catalog
     translator apply --plugin NAME ... INPUT... -o OUTDIR       run a translator over files
@@ -14,10 +16,25 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from translator import __version__
 from translator.errors import TranslatorError
 
 SUBCOMMANDS = ("plugins", "models", "apply")
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: the app, torch, Qt and device versions (imported only when asked)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the app, torch, Qt and device versions and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from translator.gui.about import version_report
+
+        print(version_report())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="translator",
         description="Image-to-image translation with GANs. Without a subcommand, starts the app.",
     )
-    parser.add_argument("--version", action="version", version=f"translator {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -43,12 +60,17 @@ def build_app_parser() -> argparse.ArgumentParser:
         description="Start the Translator desktop app. Subcommands: " + ", ".join(SUBCOMMANDS)
         + " (see `translator COMMAND --help`).",
     )
-    parser.add_argument("--version", action="version", version=f"translator {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     parser.add_argument("paths", nargs="*", metavar="IMAGE_OR_FOLDER", help="images to open")
     parser.add_argument("--screenshot", metavar="OUT.png",
                         help="open the images, run the current translator once, save a PNG of the "
                              "window and exit")
+    desktop = parser.add_mutually_exclusive_group()
+    desktop.add_argument("--install-desktop-entry", action="store_true",
+                         help="add Translator to the desktop's menu and 'Open with' (Linux, this user)")
+    desktop.add_argument("--uninstall-desktop-entry", action="store_true",
+                         help="remove what --install-desktop-entry added")
     return parser
 
 
@@ -72,9 +94,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
     args = build_app_parser().parse_args(argv)
     _setup_logging(args.verbose)
-    from translator.gui.app import run_app
+    try:
+        if args.install_desktop_entry or args.uninstall_desktop_entry:
+            return _desktop_entry(install=args.install_desktop_entry)
+        from translator.gui.app import run_app
 
-    return int(run_app(args.paths, screenshot=args.screenshot) or 0)
+        return int(run_app(args.paths, screenshot=args.screenshot) or 0)
+    except TranslatorError as exc:  # e.g. Qt's platform plugin misses a system library
+        print(f"translator: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _desktop_entry(*, install: bool) -> int:
+    from translator import desktop
+
+    if install:
+        written = desktop.install_desktop_entry()
+        print(f"installed {written[0]} and the icon under {desktop.data_home() / 'icons' / 'hicolor'}")
+    else:
+        removed = desktop.uninstall_desktop_entry()
+        print(f"removed {len(removed)} files" if removed else "no desktop entry was installed")
+    return 0
 
 
 def _take_verbose(argv: list[str]) -> tuple[bool, list[str]]:

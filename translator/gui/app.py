@@ -14,6 +14,7 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from translator import __version__
+from translator_resources import APP_ID
 
 SETTINGS_FILE = "settings.ini"
 
@@ -29,15 +30,21 @@ def app_settings() -> QSettings:
 
 
 def make_application() -> QApplication:
-    """The QApplication (created once), named, with the app icon and style sheet."""
+    """The QApplication (created once), named, with the app icon and style sheet.
+
+    Raises `QtPlatformError` when Qt's platform plugin misses a system library (see
+    `translator.gui.qt_platform`)."""
     from translator.gui import resources
 
     app = QApplication.instance()
     if app is None:
-        app = QApplication(sys.argv[:1])
+        from translator.gui.qt_platform import create_application
+
+        app = create_application(sys.argv[:1])
     app.setApplicationName("Translator")
     app.setOrganizationName("translator")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)  # ties windows to the installed .desktop entry (Wayland app id)
     app.setWindowIcon(resources.icon("app"))
     app.setStyleSheet(resources.style_sheet())
     return app
