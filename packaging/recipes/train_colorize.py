@@ -110,12 +110,19 @@ def evaluate(spec, model, photos: list[Path], device: str) -> dict[str, float]: 
     def mean(key: str, digits: int) -> float:
         return round(float(np.mean(rows[key])), digits)
 
+    def spread(key: str, digits: int) -> float:
+        return round(float(np.std(rows[key])), digits)
+
     return {
         "heldout_photos": len(photos),
-        "heldout_psnr_db": mean("psnr", 2), "heldout_ssim": mean("ssim", 4),
+        "heldout_psnr_db": mean("psnr", 2), "heldout_psnr_db_std": spread("psnr", 2), "heldout_ssim": mean("ssim", 4),
         "heldout_psnr_db_gray_baseline": mean("psnr_gray", 2), "heldout_ssim_gray_baseline": mean("ssim_gray", 4),
-        "heldout_colourfulness_truth": mean("colour_truth", 2), "heldout_colourfulness_ours": mean("colour_ours", 2),
-        f"heldout_psnr_db_{HINTS}_hints": mean("psnr_hints", 2), f"heldout_ssim_{HINTS}_hints": mean("ssim_hints", 4),
+        "heldout_photos_above_gray": int(np.sum(np.array(rows["psnr"]) > np.array(rows["psnr_gray"]))),
+        "heldout_colourfulness_truth": mean("colour_truth", 2),
+        "heldout_colourfulness_truth_std": spread("colour_truth", 2),
+        "heldout_colourfulness_ours": mean("colour_ours", 2), "heldout_colourfulness_ours_std": spread("colour_ours", 2),
+        f"heldout_psnr_db_{HINTS}_hints": mean("psnr_hints", 2),
+        f"heldout_psnr_db_{HINTS}_hints_std": spread("psnr_hints", 2), f"heldout_ssim_{HINTS}_hints": mean("ssim_hints", 4),
         "working_size_px": 256,
     }
 
