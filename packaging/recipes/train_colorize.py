@@ -12,6 +12,9 @@
    class-rebalanced loss (`--rebalance`); hints are spread outside it by the translator
    (`propagate.py`), so it takes none itself (`--hints false`), and it upsamples by resizing
    (`--upsample resize`, no checkerboard). `PRESETS` holds the size and steps per device class.
+   Then the scale of the predicted chroma (config `chroma`) is fitted on every 4th training photo
+   (`calibrate_chroma`): least squares, raised where needed to keep `COLOURFULNESS_SHARE` of the
+   photos' colourfulness. Uncertain colours are best muted; only training photos decide by how much.
 3. Measures on the held-out photos at their own size, through the inference engine with the
    translator's default parameters: PSNR and SSIM in RGB against the true colour photo, the same
    for the plain gray image (baseline), the Hasler-Suesstrunk colourfulness of the truth and of
@@ -44,6 +47,8 @@ decoding processes. The gpu preset (bf16, cudnn.benchmark) is sized for about 2.
 H200/A100-class card, colorize's share of a 10-minute budget for the four bundled models."""
 REBALANCE = 0.5
 """Class-rebalancing strength of the loss (Zhang et al. 2016's lambda = 0.5)."""
+COLOURFULNESS_SHARE = 0.55
+"""Least colourfulness of the automatic colours on the training photos, as a share of theirs."""
 HELD_OUT_SOURCES = ("lomiri", "mate", "plasma", "opencv")
 """Photo sources (file name prefixes `<source>_`, see shared/datasets/MANIFEST.md) held out whole."""
 RUNNER = ("import sys, torch; torch.backends.cudnn.benchmark = True; "
@@ -127,6 +132,47 @@ def evaluate(spec, model, photos: list[Path], device: str) -> dict[str, float]: 
     }
 
 
+def calibrate_chroma(model, photos: list[Path], device: str) -> float:  # noqa: ANN001
+    """The scale k of the model's automatic ab, from training photos at the working size.
+
+    First the least-squares scale, sum(p t) / sum(p p) over every pixel (p predicted, t true ab):
+    uncertain colours are best muted. If the colourfulness at that scale is below
+    `COLOURFULNESS_SHARE` of the photos' own, k is raised in steps of 0.02 until it is not. Rounded
+    to 0.01.
+    """
+    import numpy as np
+    import torch
+    from translator_plugins.colorize import lab, metrics
+
+    from translator.imageio import read_image
+
+    net = model.to(device).eval()
+    saved, net.chroma = net.chroma, 1.0
+    dot = power = 0.0
+    pairs = []
+    with torch.no_grad():
+        for path in photos:
+            rgb = torch.from_numpy(np.ascontiguousarray(read_image(path).rgb.transpose(2, 0, 1)))[None].float()
+            truth = lab.rgb_to_lab(rgb)
+            shape = lab.working_shape(*truth.shape[-2:], 256, net.size_multiple)
+            small = lab.resize(truth, shape)
+            predicted = net(small[:, :1].clamp(0, 100).to(device)).float().cpu()
+            dot += float((predicted * small[:, 1:]).sum())
+            power += float((predicted * predicted).sum())
+            pairs.append((small, predicted))
+    net.chroma = saved
+    net.cpu()
+    truth_colour = np.mean([float(metrics.colourfulness(lab.lab_to_rgb(s[:, :1], s[:, 1:]))[0]) for s, _ in pairs])
+
+    def colourfulness(k: float) -> float:
+        return float(np.mean([float(metrics.colourfulness(lab.colorize_rgb(s[:, :1], k * p))[0]) for s, p in pairs]))
+
+    k = min(max(dot / max(power, 1e-9), 0.05), 4.0)
+    while k < 4.0 and colourfulness(k) < COLOURFULNESS_SHARE * truth_colour:
+        k += 0.02
+    return round(k, 2)
+
+
 def split_by_source(folder: Path, work: Path) -> tuple[Path, list[Path]]:
     """A fresh folder `work/photos-train` of links to the photos not from `HELD_OUT_SOURCES`, and
     the held-out photos (those from them)."""
@@ -203,15 +249,20 @@ def main(argv: list[str] | None = None) -> int:
     spec = registry.translator("colorize")
     trained = ModelStore(registry, home=home)
     entry = trained.get(NAME, "colorize")
+    model = trained.load(entry)
+    calibration = find(train_photos)[::4]
+    chroma = calibrate_chroma(model, calibration, str(device))
+    model.chroma = chroma
+    print(f"chroma scale {chroma} (fitted on {len(calibration)} training photos)", flush=True)
     started = time.time()
-    metrics = evaluate(spec, trained.load(entry), held_out, str(device))
+    metrics = evaluate(spec, model, held_out, str(device))
     print(json.dumps(metrics), f"({time.time() - started:.0f} s)", flush=True)
 
     device_words = (f"CUDA ({torch.cuda.get_device_name(device)}), preset {preset_name}" if cuda
                     else f"CPU ({os.cpu_count()} cores, shared with other jobs), preset {preset_name}")
     training = entry.card.training
     card = ModelCard(
-        name=NAME, plugin="colorize", translator="colorize", config=dict(entry.card.config),
+        name=NAME, plugin="colorize", translator="colorize", config={**entry.card.config, "chroma": chroma},
         source={"kind": "bundled", "script": "packaging/recipes/train_colorize.py"},
         title="Photos: automatic colorization, hints spread along edges",
         description="Our U-Net (in the spirit of Zhang et al. 2016/2017) trained from scratch on natural "

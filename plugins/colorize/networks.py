@@ -57,6 +57,8 @@ class ColorizeConfig:
         L alone and colorizes automatically (the translator spreads hints outside any network).
     upsample: "transpose" (4x4 transposed convolutions, the paper's) or "resize" (bilinear 2x,
         then a 3x3 convolution: no checkerboard, Odena et al. 2016).
+    chroma: scale of the U-Net's predicted ab, set after training by least squares on training
+        photos (a regression to uncertain colours is best scaled down; 1 keeps it as trained).
     """
 
     architecture: str = "unet"
@@ -65,6 +67,7 @@ class ColorizeConfig:
     middle: int = 2
     hints: bool = True
     upsample: str = "transpose"
+    chroma: float = 1.0
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> ColorizeConfig:
@@ -83,6 +86,8 @@ class ColorizeConfig:
                 raise api.ParameterError(f"colorize config {name}={value!r} is not an integer in [{low}, {high}]")
         if not isinstance(made.hints, bool):
             raise api.ParameterError(f"colorize config hints={made.hints!r} is not true or false")
+        if isinstance(made.chroma, bool) or not isinstance(made.chroma, (int, float)) or not 0 < made.chroma <= 4:
+            raise api.ParameterError(f"colorize config chroma={made.chroma!r} is not a number in (0, 4]")
         if made.upsample not in UPSAMPLING:
             raise api.ParameterError(f"colorize config upsample={made.upsample!r} is not one of "
                                      f"{', '.join(UPSAMPLING)}")
@@ -175,9 +180,10 @@ class UNet(nn.Module):
     """
 
     def __init__(self, width: int = 32, depth: int = 3, middle: int = 2, hints: bool = True,
-                 upsample: str = "transpose") -> None:
+                 upsample: str = "transpose", chroma: float = 1.0) -> None:
         super().__init__()
         self.size_multiple = 2**depth
+        self.chroma = float(chroma)
         self.follows_hints = hints
         self.in_channels = 7 if hints else 1
         ch = [width * 2 ** min(i, 3) for i in range(depth + 1)]
@@ -211,7 +217,7 @@ class UNet(nn.Module):
         for level in reversed(range(len(self.ups))):
             x = self.ups[level](x) + self.shortcuts[level](features[level])
             x = self.decoders[level](x)
-        return torch.tanh(self.head(x)) * AB_NORM
+        return torch.tanh(self.head(x)) * (AB_NORM * self.chroma)
 
 
 class ECCV16(nn.Module):
@@ -328,4 +334,4 @@ def build(config: Mapping[str, Any]) -> nn.Module:
         return ECCV16()
     if made.architecture == "siggraph17":
         return SIGGRAPH17()
-    return UNet(made.width, made.depth, made.middle, made.hints, made.upsample)
+    return UNet(made.width, made.depth, made.middle, made.hints, made.upsample, float(made.chroma))

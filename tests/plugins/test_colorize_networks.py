@@ -38,7 +38,7 @@ def test_official_networks_keep_the_working_size(architecture):
 @pytest.mark.parametrize(("config", "message"), [
     ({"architecture": "resnet"}, "not one of unet, eccv16, siggraph17"),
     ({"width": 0}, "width=0"), ({"depth": 2.5}, "depth=2.5"), ({"colour": 1}, "unknown colorize config key"),
-    ({"hints": "yes"}, "hints='yes'"), ({"upsample": "pixelshuffle"}, "not one of transpose, resize")])
+    ({"hints": "yes"}, "hints='yes'"), ({"chroma": 0}, "chroma=0"), ({"upsample": "pixelshuffle"}, "not one of transpose, resize")])
 def test_bad_configs_are_parameter_errors(config, message):
     with pytest.raises(api.ParameterError, match=message):
         networks.build(config)
@@ -57,7 +57,11 @@ def test_an_automatic_unet_ignores_hints_and_upsamples_without_transposed_convol
     lightness = torch.rand(1, 1, 16, 16) * 100
     with torch.no_grad():
         assert torch.equal(model(lightness), model(lightness, torch.ones(1, 2, 16, 16), torch.ones(1, 1, 16, 16)))
-    older = networks.build({"width": 4, "depth": 2, "middle": 1})  # a config written before the two keys
+    muted = networks.build({"width": 4, "depth": 2, "middle": 1, "hints": False, "upsample": "resize", "chroma": 0.5})
+    muted.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        assert torch.allclose(muted.eval()(lightness), 0.5 * model(lightness))
+    older = networks.build({"width": 4, "depth": 2, "middle": 1})  # a config written before the new keys
     assert older.follows_hints and isinstance(older.ups[0], torch.nn.ConvTranspose2d)
 
 

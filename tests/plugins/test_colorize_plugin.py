@@ -148,5 +148,6 @@ def test_bundled_model_colours_near_a_hint(spec, run_translator, image_factory, 
 
     gain = redness(hinted) - redness(plain)
     assert gain[30:34, 26:32].mean() > 0.05  # redder at the point
-    assert gain[30:34, 26:32].mean() > 3 * np.abs(gain[:, 80:]).mean()  # more than far away
+    # a ramp has no edge to stop the colour: it spreads, fading with the distance
+    assert gain[30:34, 26:32].mean() > np.abs(gain[:, 80:]).mean() + 0.1
     assert (lightness_of(hinted) - lightness_of(image)).abs().max().item() < 0.05

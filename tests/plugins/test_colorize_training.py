@@ -57,7 +57,7 @@ def test_a_few_steps_lower_the_loss():
     assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
     model, config = trainer.export()
     assert config == {"architecture": "unet", "width": 4, "depth": 2, "middle": 1, "hints": False,
-                      "upsample": "resize"}
+                      "upsample": "resize", "chroma": 1.0}
     assert not model.training
     rows = trainer.samples(batch)
     assert len(rows) == 4 and all(r.shape == (2, 3, 16, 16) for r in rows)
@@ -138,7 +138,7 @@ def test_translator_train_skips_grayscale_photos_with_a_count(tmp_path, capsys):
     entry = ModelStore(registry).get("tiny", "colorize")
     assert entry.card.training["skipped"] == {"grayscale": 2}
     assert entry.card.config == {"architecture": "unet", "width": 4, "depth": 2, "middle": 1, "hints": False,
-                                 "upsample": "resize"}
+                                 "upsample": "resize", "chroma": 1.0}
     assert json.loads(entry.card_path.read_text())["training"]["data"]["image"]["images"] == 5
     assert not ModelStore(registry).load(entry).follows_hints  # automatic colours; hints are spread outside
     assert list((tmp_path / "runs" / "tiny" / "samples").glob("*.png"))
