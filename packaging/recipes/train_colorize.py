@@ -1,20 +1,27 @@
-"""Regenerate the bundled colorize model `photos-unet` (gray -> colour, with colour hints).
+"""Regenerate the bundled colorize model `photos-unet` (gray -> colour; hints spread edge-aware).
 
-    python packaging/recipes/train_colorize.py [--shared ../shared] [--steps N] [--device auto] [--work DIR]
+    python packaging/recipes/train_colorize.py [--preset cpu|gpu] [--shared ../shared] [--steps N]
+        [--minutes M] [--device auto] [--work DIR] [--out DIR]
 
-1. Splits ../shared/datasets/photos (natural colour photos, longer side at most 512 px) into a
-   training part and a held-out part (a seeded 10 %), the training part as a folder of symbolic
-   links in the work folder.
+1. Splits ../shared/datasets/photos by source: the gcompris photos (Wikimedia-style photos of
+   animals, monuments, objects) are the training part; every photo from the other sources (the
+   lomiri, mate and plasma wallpapers and the opencv samples, `HELD_OUT_SOURCES`) is held out, so
+   the held-out figures measure photos of another origin that training never saw.
 2. Trains with the real `translator-train --plugin colorize` from scratch (self-supervised: the
-   gray input is derived from each colour crop, with simulated hints). On the CPU a small
-   configuration (U-Net width 16, 4 levels, 128 px crops, batch 8, 1500 steps, 6 to 12
-   minutes on 2 shared cores); on a GPU width 32 and many more steps.
+   gray input is derived from each colour crop). The network learns automatic colours with a
+   class-rebalanced loss (`--rebalance`); hints are spread outside it by the translator
+   (`propagate.py`), so it takes none itself (`--hints false`), and it upsamples by resizing
+   (`--upsample resize`, no checkerboard). `PRESETS` holds the size and steps per device class.
+   Then the scale of the predicted chroma (config `chroma`) is fitted on every 4th training photo
+   (`calibrate_chroma`): least squares, raised where needed to keep `COLOURFULNESS_SHARE` of the
+   photos' colourfulness. Uncertain colours are best muted; only training photos decide by how much.
 3. Measures on the held-out photos at their own size, through the inference engine with the
    translator's default parameters: PSNR and SSIM in RGB against the true colour photo, the same
    for the plain gray image (baseline), the Hasler-Suesstrunk colourfulness of the truth and of
-   ours, and PSNR with 10 simulated colour points (seeded places, the true mean colour of a
-   small patch there, given as the `hints` parameter like a user's clicks).
-4. Writes plugins/colorize/models/photos-unet.safetensors (fp16) and its model card.
+   ours (mean and standard deviation over the photos), and PSNR/SSIM with 10 colour points at
+   seeded random places holding the true mean colour of a 5x5 patch there (given as the `hints`
+   parameter like a user's clicks).
+4. Writes plugins/colorize/models/photos-unet.safetensors (fp16) and its model card (or into --out).
 """
 from __future__ import annotations
 
@@ -27,8 +34,26 @@ import sys
 import time
 from pathlib import Path
 
-from bundled import ROOT, SPLIT_SEED, find, install, recorded_command, split_held_out
+from bundled import ROOT, find, install, recorded_command
 
+PRESETS = {
+    "cpu": {"width": 16, "depth": 4, "middle": 2, "size": 128, "batch_size": 8, "steps": 2000, "lr": 5e-4,
+            "precision": "fp32", "workers": 0},
+    "gpu": {"width": 32, "depth": 4, "middle": 3, "size": 176, "batch_size": 32, "steps": 8000, "lr": 5e-4,
+            "precision": "bf16", "workers": 8},
+}
+"""Per device class: U-Net width/depth/middle, crop size, batch, steps, learning rate, precision,
+decoding processes. The gpu preset (bf16, cudnn.benchmark) is sized for about 2.5 minutes of an
+H200/A100-class card, colorize's share of a 10-minute budget for the four bundled models."""
+REBALANCE = 0.5
+"""Class-rebalancing strength of the loss (Zhang et al. 2016's lambda = 0.5)."""
+COLOURFULNESS_SHARE = 0.55
+"""Least colourfulness of the automatic colours on the training photos, as a share of theirs."""
+HELD_OUT_SOURCES = ("lomiri", "mate", "plasma", "opencv")
+"""Photo sources (file name prefixes `<source>_`, see shared/datasets/MANIFEST.md) held out whole."""
+RUNNER = ("import sys, torch; torch.backends.cudnn.benchmark = True; "
+          "from translator.training.cli import main; sys.exit(main(sys.argv[1:]))")
+"""`translator-train` with cuDNN autotuning on (fixed crop sizes: the fastest kernels are kept)."""
 NAME = "photos-unet"
 HINT_SEED = 11
 HINTS = 10
@@ -90,26 +115,95 @@ def evaluate(spec, model, photos: list[Path], device: str) -> dict[str, float]: 
     def mean(key: str, digits: int) -> float:
         return round(float(np.mean(rows[key])), digits)
 
+    def spread(key: str, digits: int) -> float:
+        return round(float(np.std(rows[key])), digits)
+
     return {
         "heldout_photos": len(photos),
-        "heldout_psnr_db": mean("psnr", 2), "heldout_ssim": mean("ssim", 4),
+        "heldout_psnr_db": mean("psnr", 2), "heldout_psnr_db_std": spread("psnr", 2), "heldout_ssim": mean("ssim", 4),
         "heldout_psnr_db_gray_baseline": mean("psnr_gray", 2), "heldout_ssim_gray_baseline": mean("ssim_gray", 4),
-        "heldout_colourfulness_truth": mean("colour_truth", 2), "heldout_colourfulness_ours": mean("colour_ours", 2),
-        f"heldout_psnr_db_{HINTS}_hints": mean("psnr_hints", 2), f"heldout_ssim_{HINTS}_hints": mean("ssim_hints", 4),
+        "heldout_photos_above_gray": int(np.sum(np.array(rows["psnr"]) > np.array(rows["psnr_gray"]))),
+        "heldout_colourfulness_truth": mean("colour_truth", 2),
+        "heldout_colourfulness_truth_std": spread("colour_truth", 2),
+        "heldout_colourfulness_ours": mean("colour_ours", 2), "heldout_colourfulness_ours_std": spread("colour_ours", 2),
+        f"heldout_psnr_db_{HINTS}_hints": mean("psnr_hints", 2),
+        f"heldout_psnr_db_{HINTS}_hints_std": spread("psnr_hints", 2), f"heldout_ssim_{HINTS}_hints": mean("ssim_hints", 4),
         "working_size_px": 256,
     }
 
 
-def main() -> int:
+def calibrate_chroma(model, photos: list[Path], device: str) -> float:  # noqa: ANN001
+    """The scale k of the model's automatic ab, from training photos at the working size.
+
+    First the least-squares scale, sum(p t) / sum(p p) over every pixel (p predicted, t true ab):
+    uncertain colours are best muted. If the colourfulness at that scale is below
+    `COLOURFULNESS_SHARE` of the photos' own, k is raised in steps of 0.02 until it is not. Rounded
+    to 0.01.
+    """
+    import numpy as np
+    import torch
+    from translator_plugins.colorize import lab, metrics
+
+    from translator.imageio import read_image
+
+    net = model.to(device).eval()
+    saved, net.chroma = net.chroma, 1.0
+    dot = power = 0.0
+    pairs = []
+    with torch.no_grad():
+        for path in photos:
+            rgb = torch.from_numpy(np.ascontiguousarray(read_image(path).rgb.transpose(2, 0, 1)))[None].float()
+            truth = lab.rgb_to_lab(rgb)
+            shape = lab.working_shape(*truth.shape[-2:], 256, net.size_multiple)
+            small = lab.resize(truth, shape)
+            predicted = net(small[:, :1].clamp(0, 100).to(device)).float().cpu()
+            dot += float((predicted * small[:, 1:]).sum())
+            power += float((predicted * predicted).sum())
+            pairs.append((small, predicted))
+    net.chroma = saved
+    net.cpu()
+    truth_colour = np.mean([float(metrics.colourfulness(lab.lab_to_rgb(s[:, :1], s[:, 1:]))[0]) for s, _ in pairs])
+
+    def colourfulness(k: float) -> float:
+        return float(np.mean([float(metrics.colourfulness(lab.colorize_rgb(s[:, :1], k * p))[0]) for s, p in pairs]))
+
+    k = min(max(dot / max(power, 1e-9), 0.05), 4.0)
+    while k < 4.0 and colourfulness(k) < COLOURFULNESS_SHARE * truth_colour:
+        k += 0.02
+    return round(k, 2)
+
+
+def split_by_source(folder: Path, work: Path) -> tuple[Path, list[Path]]:
+    """A fresh folder `work/photos-train` of links to the photos not from `HELD_OUT_SOURCES`, and
+    the held-out photos (those from them)."""
+    files = find(folder)
+    held = [f for f in files if f.name.split("_", 1)[0] in HELD_OUT_SOURCES]
+    train_dir = work / "photos-train"
+    shutil.rmtree(train_dir, ignore_errors=True)
+    train_dir.mkdir(parents=True)
+    for path in files:
+        if path not in held:
+            (train_dir / path.name).symlink_to(path.resolve())
+    return train_dir, held
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    parser.add_argument("--steps", type=int, default=None, help="default: 30000 on CUDA, 1500 on the CPU")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
+                        help="default: gpu when the device is CUDA, else cpu")
+    parser.add_argument("--steps", type=int, default=None, help="default: the preset's")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="wall-clock budget of training (translator-train --time-limit)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "colorize-bundled")
-    parser.add_argument("--workers", type=int, default=1, help="image decoding processes")
+    parser.add_argument("--out", type=Path, default=None, help="write weights and card here (default: "
+                                                              "plugins/colorize/models)")
+    parser.add_argument("--workers", type=int, default=None, help="image decoding processes (default: the preset's)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads of the training process")
+    parser.add_argument("--limit-held-out", type=int, default=None, help="measure only the first N held-out photos")
     parser.add_argument("--evaluate-only", action="store_true", help="skip training, measure the last run")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     from translator.device import resolve_device
     from translator.plugins import load_registry
@@ -117,25 +211,35 @@ def main() -> int:
 
     device = resolve_device(args.device)
     cuda = device.type == "cuda"
-    steps = args.steps or (30_000 if cuda else 1_500)
+    preset_name = args.preset or ("gpu" if cuda else "cpu")
+    preset = PRESETS[preset_name]
+    steps = args.steps or preset["steps"]
+    workers = preset["workers"] if args.workers is None else args.workers
     photos = args.shared / "datasets" / "photos"
     work = args.work.resolve()
     home = work / "home"
-    train_photos, held_out = split_held_out(photos, work, "photos-train")
+    train_photos, held_out = split_by_source(photos, work)
+    if args.limit_held_out:
+        held_out = held_out[:args.limit_held_out]
 
     env = dict(os.environ, TRANSLATOR_HOME=str(home), OMP_NUM_THREADS=str(args.threads))
-    width, batch = ("32", "16") if cuda else ("16", "8")
-    command = [sys.executable, "-m", "translator.training", "--plugin", "colorize", "--from", "scratch",
-               "--name", NAME, "--data", str(train_photos), "--size", "128", "--width", width, "--depth", "4",
-               "--middle", "2", "--batch-size", batch, "--lr", "5e-4", "--steps", str(steps),
-               "--device", str(device), "--workers", str(args.workers), "--sample-every", "200",
-               "--save-every", "200", "--seed", "0", "--quiet"]
+    options = ["--plugin", "colorize", "--from", "scratch", "--name", NAME, "--data", str(train_photos),
+               "--size", str(preset["size"]), "--width", str(preset["width"]), "--depth", str(preset["depth"]),
+               "--middle", str(preset["middle"]), "--hints", "false", "--upsample", "resize",
+               "--rebalance", str(REBALANCE), "--batch-size", str(preset["batch_size"]), "--lr", str(preset["lr"]),
+               "--steps", str(steps), "--device", str(device), "--workers", str(workers),
+               "--sample-every", "500", "--save-every", "250", "--seed", "0", "--quiet"]
+    if cuda:
+        options += ["--precision", preset["precision"]]
+    if args.minutes is not None:
+        options += ["--time-limit", str(args.minutes)]
+    command = [sys.executable, "-m", "translator.training", *options]
     wall = None
     if not args.evaluate_only:
         shutil.rmtree(home, ignore_errors=True)
         print(" ".join(command), flush=True)
         started = time.time()
-        subprocess.run(command, env=env, check=True)
+        subprocess.run([sys.executable, "-c", RUNNER, *options], env=env, check=True)
         wall = time.time() - started
 
     import torch
@@ -145,24 +249,31 @@ def main() -> int:
     spec = registry.translator("colorize")
     trained = ModelStore(registry, home=home)
     entry = trained.get(NAME, "colorize")
+    model = trained.load(entry)
+    calibration = find(train_photos)[::4]
+    chroma = calibrate_chroma(model, calibration, str(device))
+    model.chroma = chroma
+    print(f"chroma scale {chroma} (fitted on {len(calibration)} training photos)", flush=True)
     started = time.time()
-    metrics = evaluate(spec, trained.load(entry), held_out, str(device))
+    metrics = evaluate(spec, model, held_out, str(device))
     print(json.dumps(metrics), f"({time.time() - started:.0f} s)", flush=True)
 
-    device_words = (f"CUDA ({torch.cuda.get_device_name(device)})" if cuda
-                    else f"CPU ({os.cpu_count()} cores), small configuration")
+    device_words = (f"CUDA ({torch.cuda.get_device_name(device)}), preset {preset_name}" if cuda
+                    else f"CPU ({os.cpu_count()} cores, shared with other jobs), preset {preset_name}")
     training = entry.card.training
     card = ModelCard(
-        name=NAME, plugin="colorize", translator="colorize", config=dict(entry.card.config),
+        name=NAME, plugin="colorize", translator="colorize", config={**entry.card.config, "chroma": chroma},
         source={"kind": "bundled", "script": "packaging/recipes/train_colorize.py"},
-        title="Photos: automatic and hinted colorization",
-        description="Our user-guided U-Net (in the spirit of Zhang et al. 2017) trained from scratch on "
-                    "natural colour photos, self-supervised with simulated colour hints: colorizes "
-                    "automatically and follows colour points. A small model trained briefly"
-                    + (" on a CPU" if not cuda else "") + ": expect muted, plausible colours; hints help most.",
+        title="Photos: automatic colorization, hints spread along edges",
+        description="Our U-Net (in the spirit of Zhang et al. 2016/2017) trained from scratch on natural "
+                    "colour photos to predict colours from lightness alone, with a class-rebalanced loss "
+                    "that keeps rare, saturated colours. Colour points are spread edge-aware over the "
+                    "region they sit in (Levin et al. 2004) by the translator. A small model trained "
+                    "briefly: expect plausible but uncertain colours; hints fix them.",
         training={
-            "data": {"image": f"shared/datasets/photos ({len(find(train_photos))} of {len(find(photos))} "
-                              f"images; {len(held_out)} held out, seed {SPLIT_SEED})"},
+            "data": {"image": f"shared/datasets/photos: {len(find(train_photos))} gcompris photos of "
+                              f"{len(find(photos))}; held out whole: the {len(held_out)} photos from "
+                              f"{', '.join(HELD_OUT_SOURCES)}"},
             "skipped": training.get("skipped", {}),
             "steps": training.get("steps"), "time_s": round(wall if wall is not None else training.get("time_s", 0), 1),
             "device": device_words, "batch_size": training.get("batch_size"), "size": training.get("size"),
@@ -173,9 +284,15 @@ def main() -> int:
         created=time.strftime("%Y-%m-%d"),
     )
     _, state = trained.load_state(entry.name)
-    install(registry, card, state, work, "colorize")
+    if args.out is None:
+        install(registry, card, state, work, "colorize")
+    else:
+        saved = ModelStore(registry, home=work / "out").save(card, state, half=True, overwrite=True)
+        args.out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(saved.weights, args.out / saved.weights.name)
+        shutil.copyfile(saved.card_path, args.out / f"{saved.weights.stem}.json")
+        print(f"wrote {args.out / saved.weights.name}")
     return 0
-
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from translator import api
 from translator_plugins.colorize.lab import AB_NORM, normalize_ab, normalize_l
 
 ARCHITECTURES = ("unet", "eccv16", "siggraph17")
+UPSAMPLING = ("transpose", "resize")
 ECCV16_BINS = 313
 """ab bins of the 2016 classifier (the in-gamut cells of a grid of spacing 10)."""
 SIGGRAPH17_CLASSES = 529
@@ -52,12 +53,21 @@ class ColorizeConfig:
     width: channels of the U-Net's first level; level i has width * 2**min(i, 3).
     depth: downsamplings of the U-Net (the working size must be a multiple of 2**depth).
     middle: dilated 3x3 convolutions at the lowest resolution (image-wide context).
+    hints: whether the U-Net takes hints itself (7 input channels, see `UNet`); without, it sees
+        L alone and colorizes automatically (the translator spreads hints outside any network).
+    upsample: "transpose" (4x4 transposed convolutions, the paper's) or "resize" (bilinear 2x,
+        then a 3x3 convolution: no checkerboard, Odena et al. 2016).
+    chroma: scale of the U-Net's predicted ab, set after training by least squares on training
+        photos (a regression to uncertain colours is best scaled down; 1 keeps it as trained).
     """
 
     architecture: str = "unet"
     width: int = 32
     depth: int = 3
     middle: int = 2
+    hints: bool = True
+    upsample: str = "transpose"
+    chroma: float = 1.0
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> ColorizeConfig:
@@ -74,6 +84,13 @@ class ColorizeConfig:
             value = getattr(made, name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise api.ParameterError(f"colorize config {name}={value!r} is not an integer in [{low}, {high}]")
+        if not isinstance(made.hints, bool):
+            raise api.ParameterError(f"colorize config hints={made.hints!r} is not true or false")
+        if isinstance(made.chroma, bool) or not isinstance(made.chroma, (int, float)) or not 0 < made.chroma <= 4:
+            raise api.ParameterError(f"colorize config chroma={made.chroma!r} is not a number in (0, 4]")
+        if made.upsample not in UPSAMPLING:
+            raise api.ParameterError(f"colorize config upsample={made.upsample!r} is not one of "
+                                     f"{', '.join(UPSAMPLING)}")
         return made
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,34 +162,53 @@ def spread_hints(lightness: Tensor, hint_ab: Tensor, hint_mask: Tensor) -> tuple
     return ab * (mass > 1e-8).to(ab.dtype), confidence
 
 
+def upsampler(cin: int, cout: int, kind: str) -> nn.Module:
+    """2x upsampling cin -> cout channels: a 4x4 transposed convolution, or ("resize") bilinear
+    resizing then a 3x3 convolution, which cannot leave a checkerboard."""
+    if kind == "resize":
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+                             nn.Conv2d(cin, cout, 3, padding=1))
+    return nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1)
+
+
 class UNet(nn.Module):
-    """Our user-guided colorization network (see the module docstring); ~3.5 M parameters at width 32."""
+    """Our colorization network (see the module docstring); ~3.5 M parameters at width 32.
 
-    follows_hints = True
-    in_channels = 7
-    """L, hint ab, hint mask (as the paper) and the spread hints (`spread_hints`: ab, confidence)."""
+    With `hints` it is user-guided: its input is L, hint ab, hint mask (as the paper) and the
+    spread hints (`spread_hints`: ab, confidence), 7 channels. Without, it sees L only and
+    ignores hints (`follows_hints` False).
+    """
 
-    def __init__(self, width: int = 32, depth: int = 3, middle: int = 2) -> None:
+    def __init__(self, width: int = 32, depth: int = 3, middle: int = 2, hints: bool = True,
+                 upsample: str = "transpose", chroma: float = 1.0) -> None:
         super().__init__()
         self.size_multiple = 2**depth
+        self.chroma = float(chroma)
+        self.follows_hints = hints
+        self.in_channels = 7 if hints else 1
         ch = [width * 2 ** min(i, 3) for i in range(depth + 1)]
         self.encoders = nn.ModuleList(
             [conv_block([self.in_channels, ch[0], ch[0]])]
             + [nn.Sequential(nn.Conv2d(ch[i - 1], ch[i], 3, stride=2, padding=1), nn.ReLU(inplace=True),
                              conv_block([ch[i], ch[i]])) for i in range(1, depth + 1)])
         self.middle = conv_block([ch[depth]] * (middle + 1), dilation=2) if middle else nn.Identity()
-        self.ups = nn.ModuleList(nn.ConvTranspose2d(ch[i + 1], ch[i], 4, stride=2, padding=1)
-                                 for i in range(depth))
+        self.ups = nn.ModuleList(upsampler(ch[i + 1], ch[i], upsample) for i in range(depth))
         self.shortcuts = nn.ModuleList(nn.Conv2d(ch[i], ch[i], 3, padding=1) for i in range(depth))
         self.decoders = nn.ModuleList(conv_block([ch[i], ch[i]], lead_relu=True) for i in range(depth))
         self.head = nn.Conv2d(ch[0], 2, 1)
 
-    def forward(self, lightness: Tensor, hint_ab: Tensor, hint_mask: Tensor) -> Tensor:
+    def forward(self, lightness: Tensor, hint_ab: Tensor | None = None, hint_mask: Tensor | None = None) -> Tensor:
+        if not self.follows_hints:
+            return self._decode(normalize_l(lightness))
         spread_ab, confidence = spread_hints(lightness, hint_ab, hint_mask)
         # the spread colour fades with its confidence: its raw form ends in a hard square edge where
         # the filter's support ends, which the network would learn to paint
         x = torch.cat([_network_input(lightness, hint_ab, hint_mask), normalize_ab(spread_ab * confidence),
                        confidence], dim=1)
+        return torch.lerp(self._decode(x), spread_ab, confidence)  # hints hold where they are confident
+
+    def _decode(self, x: Tensor) -> Tensor:
+        """(B, in_channels, H, W) network input -> ab (B, 2, H, W) in Lab units."""
         features = []
         for encoder in self.encoders:
             x = encoder(x)
@@ -181,8 +217,7 @@ class UNet(nn.Module):
         for level in reversed(range(len(self.ups))):
             x = self.ups[level](x) + self.shortcuts[level](features[level])
             x = self.decoders[level](x)
-        predicted = torch.tanh(self.head(x)) * AB_NORM
-        return torch.lerp(predicted, spread_ab, confidence)  # hints hold where they are confident
+        return torch.tanh(self.head(x)) * (AB_NORM * self.chroma)
 
 
 class ECCV16(nn.Module):
@@ -299,4 +334,4 @@ def build(config: Mapping[str, Any]) -> nn.Module:
         return ECCV16()
     if made.architecture == "siggraph17":
         return SIGGRAPH17()
-    return UNet(made.width, made.depth, made.middle)
+    return UNet(made.width, made.depth, made.middle, made.hints, made.upsample, float(made.chroma))

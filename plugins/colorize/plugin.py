@@ -1,11 +1,14 @@
 """The colorize translator and its hook implementations.
 
 The input (any image; colour is first converted to gray) is reduced to its CIE Lab lightness L.
-The network sees L at a working size (the longer side `working_size`, aspect ratio kept) with the
-user's colour points as hint patches, and predicts ab there; ab is resized to the full image,
-scaled by `saturation` and recombined with the input's own full-resolution L, with the chroma of
-out-of-gamut pixels reduced so L stays exactly as it was. Big images are therefore cheap, and
-the translator is not tiled (the network needs the whole image for context).
+The network sees L at a working size (the longer side `working_size`, aspect ratio kept), with
+the user's colour points as hint patches if it follows hints, and predicts ab there. The colour
+points then correct that prediction edge-aware, for every model (`propagate`): each point's
+wish spreads over the region of even lightness it sits in and stops at edges. ab is brought to
+the full image along the full-resolution lightness edges (a guided filter), scaled by
+`saturation` and recombined with the input's own L, with the chroma of out-of-gamut pixels
+reduced so L stays exactly as it was. Big images are therefore cheap, and the translator is not
+tiled (the network needs the whole image for context).
 
 Nothing here imports torch at import time (the app starts fast).
 """
@@ -23,13 +26,14 @@ if TYPE_CHECKING:
 
 NAME = "colorize"
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-DEFAULT_CONFIG: Mapping[str, Any] = {"architecture": "unet", "width": 32, "depth": 3, "middle": 2}
-"""Our U-Net (`networks.ColorizeConfig`), the architecture of the bundled model."""
+DEFAULT_CONFIG: Mapping[str, Any] = {"architecture": "unet", "width": 32, "depth": 3, "middle": 2,
+                                     "hints": False, "upsample": "resize"}
+"""Our U-Net (`networks.ColorizeConfig`) for automatic colours, the architecture of the bundled model."""
 
 HINTS = api.ColorPoints(
     name="hints", title="Colour hints",
     help="colour points 'x,y,#rrggbb;...' (x, y in [0, 1] of the width and height): the colour "
-         "wanted there; models that follow hints spread it over the region")
+         "wanted there, spread over the region of even lightness around it")
 SATURATION = api.Float(
     name="saturation", title="Saturation", default=1.0, minimum=0.0, maximum=2.0, step=0.05,
     help="strength of the colour: 0 gives the gray image, 1 the prediction, 2 doubles its chroma")
@@ -48,20 +52,31 @@ def build(config: Mapping[str, Any]) -> nn.Module:
 def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: api.RunContext) -> Tensor:
     """(B, 3, H, W) RGB in [0, 1] -> colorized (B, 3, H, W) in [0, 1] with the input's lightness.
 
-    Hints are ignored by models that cannot follow them (the ECCV16 classifier).
+    Networks that follow hints see them too; for every network the hints then correct its colours
+    edge-aware (`propagate.spread_corrections`, at most `propagate.SOLVE_SIZE` px).
     """
-    from translator_plugins.colorize import hints, lab
+    from translator_plugins.colorize import hints, lab, propagate
 
     ctx.check_cancelled()
     lightness = lab.lightness(images)  # (B, 1, H, W), full resolution
     batch, _, height, width = lightness.shape
-    shape = lab.working_shape(height, width, int(params["working_size"]), int(model.size_multiple))
+    size = int(params["working_size"])
+    shape = lab.working_shape(height, width, size, int(model.size_multiple))
     small = lab.resize(lightness, shape).clamp(0.0, 100.0)
-    points = params["hints"] if model.follows_hints else ()
-    hint_ab, hint_mask = hints.hint_maps(points, batch, *shape, device=images.device)
-    ab = model(small.to(ctx.dtype), hint_ab.to(ctx.dtype), hint_mask.to(ctx.dtype))
+    points = tuple(params["hints"])
+    hint_ab, hint_mask = hints.hint_maps(points if model.follows_hints else (), batch, *shape, device=images.device)
+    ab = model(small.to(ctx.dtype), hint_ab.to(ctx.dtype), hint_mask.to(ctx.dtype)).float()
     ctx.check_cancelled()
-    return lab.colorize_rgb(lightness, ab.float(), saturation=float(params["saturation"]))
+    full_ab = propagate.guided_upsample(ab, small, lightness)
+    if points:
+        solve = lab.working_shape(height, width, min(size, propagate.SOLVE_SIZE), 1)
+        solve_l = lab.resize(small, solve)
+        solve_ab = lab.resize(ab, solve)
+        wanted_ab, wanted_mask = hints.hint_maps(points, batch, *solve, device=images.device)
+        change = propagate.spread_corrections(solve_l, solve_ab, wanted_ab, wanted_mask) - solve_ab
+        full_ab = full_ab + propagate.guided_upsample(change, solve_l, lightness)
+        ctx.check_cancelled()
+    return lab.colorize_rgb(lightness, full_ab, saturation=float(params["saturation"]))
 
 
 def _training_spec() -> api.TrainingSpec | None:

@@ -4,7 +4,11 @@ Any folder of colour photos will do: each crop is split into its Lab lightness L
 and chroma ab (the target). As in Zhang et al. 2017 (section 3.3) the network also gets
 simulated user hints: a random number of small patches (none for a fraction `p_no_hints` of the
 images) holding the mean true ab there, so the same model colorizes automatically and follows
-hints when given. Loss: smooth-L1 (Huber, delta 1 ab unit as in the paper) on ab, plus an
+hints when given (networks built with `hints`; one without learns automatic colours only, and the
+translator spreads hints outside it). Loss: smooth-L1 (Huber, delta 1 ab unit as in the paper) on
+ab, each pixel weighted by the rarity of its true colour (class rebalancing of Zhang et al. 2016,
+section 2.2, over ab bins of side `AB_BIN`, from a histogram of the colours seen so far; strength
+`rebalance`, 0 for plain regression) so the common grays and browns do not win by default; plus an
 optional PatchGAN term on (L, ab) with weight `gan_weight` (0 by default). Grayscale images in
 the folder are skipped and counted (`metrics.reject_grayscale`).
 
@@ -35,11 +39,53 @@ OPTIONS: tuple[api.Param, ...] = (
             help="dilated convolutions at the lowest resolution (from scratch only)"),
     api.Int(name="ndf", default=64, minimum=4, maximum=512,
             help="PatchGAN width, with gan_weight > 0"),
+    api.Float(name="rebalance", default=0.5, minimum=0.0, maximum=1.0,
+              help="class rebalancing of the loss: 0 off, 0.5 the paper's (rare colours weigh more)"),
+    api.Bool(name="hints", default=False,
+             help="the network takes hints itself (from scratch only; without, it learns automatic "
+                  "colours and the translator spreads hints edge-aware)"),
+    api.Choice(name="upsample", choices=("resize", "transpose"), default="resize",
+               help="U-Net upsampling (from scratch only): resize-convolution, or transposed "
+                    "convolution (may leave a checkerboard)"),
 )
 HUBER_DELTA = 1.0
 """Huber delta in ab units (the paper's)."""
 SAMPLE_HINTS = 10
 """Simulated hints in the "with hints" row of the sample grids (and the model card's metric)."""
+AB_BIN = 10.0
+"""Side of the ab bins of class rebalancing, in ab units (the paper's grid)."""
+AB_BINS = 22
+"""Bins per axis: the grid covers a and b in [-110, 110)."""
+PRIOR_SIGMA = 0.5
+"""Gaussian smoothing of the colour histogram, in bins (5 ab units, the paper's)."""
+
+
+def ab_bin_index(ab: Tensor) -> Tensor:
+    """ab (B, 2, H, W) in Lab units -> (B, H, W) index of its bin in the `AB_BINS`**2 grid."""
+    import torch
+
+    cells = ((ab + AB_BIN * AB_BINS / 2) / AB_BIN).floor().long().clamp(0, AB_BINS - 1)
+    return cells[:, 0] * AB_BINS + cells[:, 1]
+
+
+def rebalance_weights(counts: Tensor, strength: float) -> Tensor:
+    """Per-bin loss weights (`AB_BINS`**2,) from a colour histogram `counts` of the same shape.
+
+    With p the histogram smoothed by `PRIOR_SIGMA` and normalised, and Q the number of bins seen:
+    w = 1 / (strength * p + (1 - strength) / Q), scaled so the expected weight under p is 1
+    (Zhang et al. 2016, eq. 4, with lambda = 1 - strength). strength 0 gives all ones.
+    """
+    import kornia
+    import torch
+
+    if strength <= 0 or float(counts.sum()) <= 0:
+        return torch.ones(AB_BINS * AB_BINS, dtype=torch.float32)
+    grid = counts.double().view(1, 1, AB_BINS, AB_BINS)
+    grid = kornia.filters.gaussian_blur2d(grid, (5, 5), (PRIOR_SIGMA, PRIOR_SIGMA), border_type="constant")
+    prior = (grid / grid.sum()).flatten()
+    seen = max(int((counts > 0).sum()), 1)
+    weights = 1.0 / (strength * prior + (1.0 - strength) / seen)
+    return (weights / (prior * weights).sum()).float()
 
 
 class ColorizeTrainer:
@@ -59,7 +105,8 @@ class ColorizeTrainer:
         if ctx.initial_config is not None:
             config = dict(ctx.initial_config)
         else:
-            config = {**ctx.default_config, **{k: opts[k] for k in ("width", "depth", "middle")}}
+            config = {**ctx.default_config,
+                      **{k: opts[k] for k in ("width", "depth", "middle", "hints", "upsample") if k in opts}}
         self.config = networks.ColorizeConfig.from_mapping(config)
         net = networks.build(self.config.to_dict())
         if ctx.initial_model is not None:
@@ -72,6 +119,9 @@ class ColorizeTrainer:
         self.opt_G = ctx.make_optimizer(self.G.parameters(), "G")
         self.gan_weight = float(opts["gan_weight"])
         self.p_no_hints = float(opts["p_no_hints"])
+        self.rebalance = float(opts.get("rebalance", 0.0))
+        self.ab_counts = torch.zeros(AB_BINS * AB_BINS, dtype=torch.float64)
+        """Histogram of the true ab of every training pixel seen (for `rebalance_weights`)."""
         self.D: nn.Module | None = None
         self.opt_D: torch.optim.Optimizer | None = None
         if self.gan_weight > 0:
@@ -96,12 +146,17 @@ class ColorizeTrainer:
         with torch.no_grad():
             truth = lab.rgb_to_lab(batch["image"])
             lightness, ab = truth[:, :1], truth[:, 1:]
-            hint_ab, hint_mask = hints.simulate_hints(ab.cpu(), self.hint_generator, p_none=self.p_no_hints)
-            hint_ab, hint_mask = hint_ab.to(ab.device), hint_mask.to(ab.device)
+            if ctx.unwrap(self.G).follows_hints:
+                hint_ab, hint_mask = hints.simulate_hints(ab.cpu(), self.hint_generator, p_none=self.p_no_hints)
+                hint_ab, hint_mask = hint_ab.to(ab.device), hint_mask.to(ab.device)
+            else:
+                hint_ab = hint_mask = None
+            pixel_weight = self._pixel_weights(ab)
         with ctx.autocast():
             predicted = self.G(lightness, hint_ab, hint_mask).float()
-            loss_ab = F.smooth_l1_loss(lab.normalize_ab(predicted), lab.normalize_ab(ab),
-                                       beta=HUBER_DELTA / lab.AB_NORM) * lab.AB_NORM
+            huber = F.smooth_l1_loss(lab.normalize_ab(predicted), lab.normalize_ab(ab),
+                                     beta=HUBER_DELTA / lab.AB_NORM, reduction="none")
+            loss_ab = (huber * pixel_weight).mean() * lab.AB_NORM
             loss = loss_ab
             if self.D is not None:
                 fake = self._critic_input(lightness, predicted)
@@ -119,6 +174,18 @@ class ColorizeTrainer:
                 ctx.step(self.opt_D)
             losses.update(G_gan=loss_gan, D=loss_D)
         return {k: float(v.detach()) for k, v in losses.items()}
+
+    def _pixel_weights(self, ab: Tensor) -> Tensor:
+        """(B, 1, H, W) class-rebalancing weight of each pixel's true ab; ones when `rebalance` is 0.
+        Adds the batch to the colour histogram first."""
+        import torch
+
+        if self.rebalance <= 0:
+            return torch.ones_like(ab[:, :1])
+        index = ab_bin_index(ab)
+        self.ab_counts += torch.bincount(index.flatten().cpu(), minlength=AB_BINS * AB_BINS).double()
+        weights = rebalance_weights(self.ab_counts, self.rebalance).to(ab.device)
+        return weights[index].unsqueeze(1)
 
     @staticmethod
     def _critic_input(lightness: Tensor, ab: Tensor) -> Tensor:
@@ -140,7 +207,7 @@ class ColorizeTrainer:
         """Rows: gray input, automatic colorization, with `SAMPLE_HINTS` simulated hints, truth."""
         import torch
 
-        from translator_plugins.colorize import hints, lab
+        from translator_plugins.colorize import hints, lab, propagate
 
         net = self.ctx.unwrap(self.G)
         was_training = net.training
@@ -153,7 +220,11 @@ class ColorizeTrainer:
                 automatic = net(lightness, zeros, zeros[:, :1]).float()
                 generator = torch.Generator().manual_seed(0)  # the same hints at every step
                 hint_ab, mask = hints.simulate_hints(ab.cpu(), generator, count=SAMPLE_HINTS)
-                hinted = net(lightness, hint_ab.to(ab.device), mask.to(ab.device)).float()
+                hint_ab, mask = hint_ab.to(ab.device), mask.to(ab.device)
+                if net.follows_hints:
+                    hinted = net(lightness, hint_ab, mask).float()
+                else:
+                    hinted = propagate.spread_corrections(lightness, automatic, hint_ab, mask)
         finally:
             net.train(was_training)
         return [lab.lab_to_rgb(lightness, zeros), lab.colorize_rgb(lightness, automatic),
@@ -168,10 +239,12 @@ class ColorizeTrainer:
         return model.float().cpu().eval(), self.config.to_dict()
 
     def state_dict(self) -> dict[str, Any]:
-        return {"hint_generator": self.hint_generator.get_state()}
+        return {"hint_generator": self.hint_generator.get_state(), "ab_counts": self.ab_counts.clone()}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.hint_generator.set_state(state["hint_generator"])
+        if "ab_counts" in state:
+            self.ab_counts = state["ab_counts"].double().cpu().clone()
 
 
 def training_spec() -> api.TrainingSpec:

@@ -11,7 +11,9 @@ torch.set_num_threads(1)
 
 
 @pytest.mark.parametrize("config", [{"architecture": "unet", "width": 4, "depth": 2, "middle": 1},
-                                    {"architecture": "unet", "width": 4, "depth": 4, "middle": 0}])
+                                    {"architecture": "unet", "width": 4, "depth": 4, "middle": 0},
+                                    {"architecture": "unet", "width": 4, "depth": 3, "middle": 1, "hints": False,
+                                     "upsample": "resize"}])
 @pytest.mark.parametrize(("height", "width"), [(16, 16), (32, 48), (64, 16)])
 def test_unet_maps_lightness_and_hints_to_ab(config, height, width):
     model = networks.build(config).eval()
@@ -35,7 +37,8 @@ def test_official_networks_keep_the_working_size(architecture):
 
 @pytest.mark.parametrize(("config", "message"), [
     ({"architecture": "resnet"}, "not one of unet, eccv16, siggraph17"),
-    ({"width": 0}, "width=0"), ({"depth": 2.5}, "depth=2.5"), ({"colour": 1}, "unknown colorize config key")])
+    ({"width": 0}, "width=0"), ({"depth": 2.5}, "depth=2.5"), ({"colour": 1}, "unknown colorize config key"),
+    ({"hints": "yes"}, "hints='yes'"), ({"chroma": 0}, "chroma=0"), ({"upsample": "pixelshuffle"}, "not one of transpose, resize")])
 def test_bad_configs_are_parameter_errors(config, message):
     with pytest.raises(api.ParameterError, match=message):
         networks.build(config)
@@ -45,6 +48,21 @@ def test_config_round_trip():
     config = networks.ColorizeConfig.from_mapping({"width": 8, "depth": 2, "middle": 0})
     assert networks.ColorizeConfig.from_mapping(config.to_dict()) == config
     assert networks.ColorizeConfig(architecture="eccv16").to_dict() == {"architecture": "eccv16"}
+
+
+def test_an_automatic_unet_ignores_hints_and_upsamples_without_transposed_convolutions():
+    model = networks.build({"width": 4, "depth": 2, "middle": 1, "hints": False, "upsample": "resize"}).eval()
+    assert not model.follows_hints and model.in_channels == 1
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in model.modules())
+    lightness = torch.rand(1, 1, 16, 16) * 100
+    with torch.no_grad():
+        assert torch.equal(model(lightness), model(lightness, torch.ones(1, 2, 16, 16), torch.ones(1, 1, 16, 16)))
+    muted = networks.build({"width": 4, "depth": 2, "middle": 1, "hints": False, "upsample": "resize", "chroma": 0.5})
+    muted.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        assert torch.allclose(muted.eval()(lightness), 0.5 * model(lightness))
+    older = networks.build({"width": 4, "depth": 2, "middle": 1})  # a config written before the new keys
+    assert older.follows_hints and isinstance(older.ups[0], torch.nn.ConvTranspose2d)
 
 
 def test_spread_hints_follow_lightness_and_fade_with_distance():

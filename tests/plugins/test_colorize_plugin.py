@@ -92,13 +92,15 @@ def test_hints_change_the_output_of_a_real_hint_network_near_the_point(spec, run
     assert change[16, 48] > 0 and change[12:20, 44:52].mean() > change[48:, :16].mean()
 
 
-def test_eccv16_ignores_hints_and_saturation_scales_chroma(spec, run_translator, image_factory):
+def test_eccv16_network_ignores_hints_the_translator_spreads_them(spec, run_translator, image_factory):
     torch.manual_seed(0)
     model = plugin.build({"architecture": "eccv16"}).eval()
     image = image_factory(48, 40, pattern="gradient")
+    small = torch.rand(1, 1, 32, 32) * 100
+    assert torch.equal(model(small, torch.ones(1, 2, 32, 32) * 50, torch.ones(1, 1, 32, 32)), model(small))
     point = api.ColorPoint(x=0.5, y=0.5, rgb=(0, 255, 0))
-    plain = run_translator(spec, image, model=model, working_size=64)
-    assert np.array_equal(run_translator(spec, image, model=model, working_size=64, hints=(point,)).rgb, plain.rgb)
+    hinted = run_translator(spec, image, model=model, working_size=64, hints=(point,)).rgb[20, 24]
+    assert hinted[1] > hinted[0] + 0.1 and hinted[1] > hinted[2] + 0.1  # green at the point
     gray = run_translator(spec, image, model=model, working_size=64, saturation=0.0)
     assert np.ptp(gray.rgb, axis=2).max() < 2e-3
 
@@ -146,5 +148,6 @@ def test_bundled_model_colours_near_a_hint(spec, run_translator, image_factory, 
 
     gain = redness(hinted) - redness(plain)
     assert gain[30:34, 26:32].mean() > 0.05  # redder at the point
-    assert gain[30:34, 26:32].mean() > 3 * np.abs(gain[:, 80:]).mean()  # more than far away
+    # a ramp has no edge to stop the colour: it spreads, fading with the distance
+    assert gain[30:34, 26:32].mean() > np.abs(gain[:, 80:]).mean() + 0.1
     assert (lightness_of(hinted) - lightness_of(image)).abs().max().item() < 0.05

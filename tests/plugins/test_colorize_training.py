@@ -18,7 +18,8 @@ from translator.training.losses import GANLoss
 from translator_plugins import colorize
 from translator_plugins.colorize import metrics
 from translator_plugins.colorize.plugin import DEFAULT_CONFIG
-from translator_plugins.colorize.training import ColorizeTrainer, training_spec
+from translator_plugins.colorize.training import (AB_BINS, ColorizeTrainer, ab_bin_index, rebalance_weights,
+                                                  training_spec)
 
 torch.set_num_threads(1)
 TINY_OPTIONS = {"gan_weight": 0.0, "p_no_hints": 0.5, "width": 4, "depth": 2, "middle": 1, "ndf": 8,
@@ -55,12 +56,43 @@ def test_a_few_steps_lower_the_loss():
     losses = [trainer.train_step(batch, step)["ab"] for step in range(20)]
     assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
     model, config = trainer.export()
-    assert config == {"architecture": "unet", "width": 4, "depth": 2, "middle": 1}
+    assert config == {"architecture": "unet", "width": 4, "depth": 2, "middle": 1, "hints": False,
+                      "upsample": "resize", "chroma": 1.0}
     assert not model.training
     rows = trainer.samples(batch)
     assert len(rows) == 4 and all(r.shape == (2, 3, 16, 16) for r in rows)
     assert all(0.0 <= float(r.min()) and float(r.max()) <= 1.0 for r in rows)
     assert trainer.ctx.unwrap(trainer.G).training  # samples leave the network in training mode
+
+
+def test_a_hint_network_trains_too():
+    torch.manual_seed(0)
+    trainer = ColorizeTrainer(context(hints=True, upsample="transpose", rebalance=0.0))
+    losses = trainer.train_step({"image": colour_batch(2, 16)}, 0)
+    assert np.isfinite(losses["ab"]) and trainer.export()[1]["hints"] is True
+    assert len(trainer.samples({"image": colour_batch(2, 16)})) == 4
+
+
+def test_rebalancing_weighs_rare_colours_more():
+    counts = torch.zeros(AB_BINS * AB_BINS, dtype=torch.float64)
+    gray, red = ab_bin_index(torch.zeros(1, 2, 1, 1)), ab_bin_index(torch.tensor([60.0, 40.0]).view(1, 2, 1, 1))
+    counts[:200] = 1.0  # a spread of colours seen once
+    counts[gray.item()] = 990
+    counts[red.item()] = 10
+    weights = rebalance_weights(counts, 0.5)
+    assert weights[red.item()] > 10 * weights[gray.item()]
+    prior = counts / counts.sum()
+    assert abs(float((weights.double() * prior).sum()) - 1.0) < 0.25  # 1 on average over the smoothed data
+    assert torch.equal(rebalance_weights(counts, 0.0), torch.ones(AB_BINS * AB_BINS))
+
+
+def test_histogram_of_colours_seen_is_part_of_the_state():
+    trainer = ColorizeTrainer(context(rebalance=0.5))
+    trainer.train_step({"image": colour_batch(2, 16)}, 0)
+    assert float(trainer.ab_counts.sum()) == 2 * 16 * 16
+    again = ColorizeTrainer(context(rebalance=0.5))
+    again.load_state_dict(trainer.state_dict())
+    assert torch.equal(again.ab_counts, trainer.ab_counts)
 
 
 def test_gan_term_trains_a_critic_and_state_round_trips():
@@ -105,9 +137,10 @@ def test_translator_train_skips_grayscale_photos_with_a_count(tmp_path, capsys):
     assert "skipped 2 grayscale image file(s)" in capsys.readouterr().err
     entry = ModelStore(registry).get("tiny", "colorize")
     assert entry.card.training["skipped"] == {"grayscale": 2}
-    assert entry.card.config == {"architecture": "unet", "width": 4, "depth": 2, "middle": 1}
+    assert entry.card.config == {"architecture": "unet", "width": 4, "depth": 2, "middle": 1, "hints": False,
+                                 "upsample": "resize", "chroma": 1.0}
     assert json.loads(entry.card_path.read_text())["training"]["data"]["image"]["images"] == 5
-    assert ModelStore(registry).load(entry).follows_hints
+    assert not ModelStore(registry).load(entry).follows_hints  # automatic colours; hints are spread outside
     assert list((tmp_path / "runs" / "tiny" / "samples").glob("*.png"))
 
 
