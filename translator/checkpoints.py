@@ -11,7 +11,9 @@ Work is bounded before anything is allocated: a file (or the records of a `.pth`
 their declared sizes, which bound what PyTorch's reader decompresses) may hold at most
 `MAX_WEIGHTS_BYTES`; containers may nest at most `MAX_NESTING` levels; tensors may repeat their
 data (stride-0 or overlapping views, which multiply memory once copied) by `MAX_REPEATED_BYTES`
-at most; a claimed model has at most `MAX_PARAMETERS` parameters.
+at most; a claimed model has at most `MAX_PARAMETERS` parameters; a restricted pickle runs at
+most `MAX_PICKLE_OPERATIONS` opcodes and re-uses its memoised objects for at most as many bytes as
+the file holds (`PICKLE_REUSE_FLOOR` at least).
 """
 from __future__ import annotations
 
@@ -21,11 +23,12 @@ import math
 import pickle
 import re
 import struct
+import sys
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -60,6 +63,16 @@ MAX_ENTRIES = 100_000
 """Most entries (tensors and containers, counted along every path) a weights file may list."""
 MAX_PICKLED_ARRAY_BYTES = 64 * 1024**2
 """Largest numpy array a restricted pickle may rebuild (NVIDIA pickles hold small constants)."""
+MAX_PICKLE_OPERATIONS = 2_000_000
+"""Most opcodes a restricted pickle may run. Each builds at most one small object or container
+slot (about 100 bytes at most), so the objects the opcodes build stay within a few hundred MB
+however large the file; a StyleGAN2 network pickle runs a few tens of thousands (its tensor data
+lies in a few large byte strings, one opcode each)."""
+PICKLE_REUSE_FLOOR = 64 * 1024**2
+"""Bytes a restricted pickle may re-use through memo references (GET, DUP) even when it is
+smaller: every fetch of a memoised string, container, array or tensor counts its size (8 bytes a
+container slot), and the total may not exceed the file's size or this floor, whichever is larger.
+So no callable on the allow-list can copy one stored object into many."""
 
 
 def read_safetensors(path: Path) -> dict[str, Tensor]:
@@ -362,16 +375,51 @@ class ImportContext:
     existing: Callable[[str], tuple[Mapping[str, Any], Mapping[str, Tensor]]] | None = None
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
+def _counted(opcode: Callable[[Any], None], fetch: bool) -> Callable[[Any], None]:
+    """An opcode of `pickle._Unpickler` that first counts itself and, for memo fetches, what it
+    pushed (`_RestrictedUnpickler._spend`)."""
+    def run(unpickler: _RestrictedUnpickler) -> None:
+        unpickler._operations += 1
+        if unpickler._operations > MAX_PICKLE_OPERATIONS:
+            raise CheckpointError(f"refused: the pickle runs more than {MAX_PICKLE_OPERATIONS:,} operations "
+                                  "(a network pickle needs far fewer), so it could build objects far larger "
+                                  "than the file")
+        opcode(unpickler)
+        if fetch:
+            unpickler._spend(unpickler.stack[-1])
+    return run
+
+
+_FETCHES = frozenset({pickle.GET[0], pickle.BINGET[0], pickle.LONG_BINGET[0], pickle.DUP[0]})
+
+
+class _RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler, for its dispatch table
+    """`pickle`'s pure-Python unpickler with an allow-list of globals and a budget of work: at
+    most `MAX_PICKLE_OPERATIONS` opcodes, and memo fetches of at most `reuse_limit` bytes."""
+
+    dispatch: ClassVar[dict[int, Callable[[Any], None]]] = {
+        code: _counted(opcode, code in _FETCHES) for code, opcode in pickle._Unpickler.dispatch.items()}
+
     def __init__(
         self,
         file: IO[bytes],
         allowed: Mapping[tuple[str, str], Any],
         persistent_load: Callable[[Any], Any] | None,
+        reuse_limit: int,
     ) -> None:
         super().__init__(file)
         self._allowed = allowed
         self._persistent_load = persistent_load
+        self._operations = 0
+        self._reused = 0
+        self._reuse_limit = reuse_limit
+
+    def _spend(self, value: Any) -> None:
+        self._reused += _reused_size(value)
+        if self._reused > self._reuse_limit:
+            raise CheckpointError(f"refused: the pickle re-uses its stored objects for more than "
+                                  f"{self._reuse_limit:,} bytes, more than the file holds, so it could build "
+                                  "objects far larger than the file")
 
     def find_class(self, module: str, name: str) -> Any:
         try:
@@ -388,6 +436,34 @@ class _RestrictedUnpickler(pickle.Unpickler):
         return self._persistent_load(pid)
 
 
+def _reused_size(value: Any) -> int:
+    """What one more reference to `value` may cost once an allowed callable copies it, in bytes."""
+    if isinstance(value, (str, bytes, bytearray)):
+        return len(value)
+    if isinstance(value, (list, tuple, dict, set, frozenset)):
+        return 8 * len(value)
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        if isinstance(value, torch.Tensor):
+            return int(value.nbytes)
+        if isinstance(value, (torch.TypedStorage, torch.UntypedStorage)):
+            return int(value.nbytes())
+    return 1
+
+
+def _stream_size(handle: IO[bytes]) -> int:
+    """Bytes left in a seekable stream (0 when it cannot tell)."""
+    try:
+        here = handle.tell()
+        end = handle.seek(0, io.SEEK_END)
+        handle.seek(here)
+        return max(0, end - here)
+    except (OSError, AttributeError, ValueError):
+        return 0
+
+
 def restricted_unpickle(
     source: Path | bytes | IO[bytes],
     allowed: Mapping[tuple[str, str], Any],
@@ -396,6 +472,10 @@ def restricted_unpickle(
     """Unpickle with an allow-list: only globals in `allowed` ((module, name) -> object to use
     instead) can be referenced, so no code named by the file runs. Anything else raises
     `CheckpointError` before it is called (naming the file when `source` is a path).
+
+    The work is bounded by the file: a pickle that runs more than `MAX_PICKLE_OPERATIONS`
+    opcodes, or fetches memoised objects (GET, DUP) worth more bytes than the file holds (at
+    least `PICKLE_REUSE_FLOOR`), is refused with `CheckpointError` as soon as it does.
     """
     if isinstance(source, Path):
         try:
@@ -407,10 +487,10 @@ def restricted_unpickle(
             raise CheckpointError(named) from None
         except OSError as exc:
             raise CheckpointError(f"{source.name}: cannot read ({exc.strerror or exc})") from None
+    handle = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    reuse_limit = max(PICKLE_REUSE_FLOOR, _stream_size(handle))
     try:
-        if isinstance(source, (bytes, bytearray)):
-            return _RestrictedUnpickler(io.BytesIO(source), allowed, persistent_load).load()
-        return _RestrictedUnpickler(source, allowed, persistent_load).load()
+        return _RestrictedUnpickler(handle, allowed, persistent_load, reuse_limit).load()
     except CheckpointError:
         raise
     except RecursionError:

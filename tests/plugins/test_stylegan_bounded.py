@@ -6,10 +6,11 @@ import pickle
 
 import numpy as np
 import pytest
+import test_stylegan_import
 import torch
 from bombs import npy_header, npz_bomb, stored, zip_archive
 from memory_limit import needs_rlimit, run_cases
-from test_stylegan_import import PersistentStub, module_state, nvidia_modules, rosinality_state  # noqa: F401
+from test_stylegan_import import PersistentStub, module_state, rosinality_state
 from translator_plugins.stylegan import checkpoints
 from translator_plugins.stylegan.latents import MAX_LATENTS_FILE_BYTES, load_latents
 
@@ -17,6 +18,12 @@ from translator.checkpoints import CheckpointFile, ImportContext
 from translator.errors import CheckpointError, DataError
 
 NUM_WS, W_DIM = 14, 512
+
+
+@pytest.fixture
+def nvidia_modules(monkeypatch):
+    """test_stylegan_import's stand-ins for NVIDIA's modules: (reconstruct function, EasyDict class)."""
+    return test_stylegan_import.nvidia_modules.__wrapped__(monkeypatch)
 
 
 @pytest.fixture(scope="module")
