@@ -68,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
         bar.set_postfix_str(label[:40])
         try:
             image = read_image(path) if path is not None else None
-            result = engine.run(spec, model, image, params)
+            result = engine.run(spec, model, image, params,
+                                warn=lambda message, name=label: bar.write(f"translator: {name}: warning: {message}",
+                                                                           file=sys.stderr))
             stem_source = path if path is not None else Path(_generated_stem(spec.name, params))
             target = suggest_output_path(stem_source, args.out, spec.name, args.format)
             if args.overwrite:
