@@ -23,7 +23,7 @@ from translator import device as devices
 from translator.errors import DeviceError, PluginError, TranslatorError
 from translator.image import Image
 from translator.params import resolve_params
-from translator.spec import Cancellable, RunContext, TaskKind, TranslatorSpec
+from translator.spec import Cancellable, RunContext, TaskKind, TranslatorSpec, collecting_warnings
 from translator.tiling import blend_weights, plan_tiles, tile_side
 
 if TYPE_CHECKING:
@@ -67,12 +67,13 @@ class Engine:
 
     def run(self, spec: TranslatorSpec, model: nn.Module, image: Image | None,
             params: Mapping[str, Any] | None = None, *, progress: ProgressFn | None = None,
-            cancel: Cancellable | None = None) -> Image:
+            cancel: Cancellable | None = None, warn: Callable[[str], None] | None = None) -> Image:
         """Translate `image` (None for a generator without input) with `model` and `params`.
 
         params: values of the translator's parameters (missing ones take their defaults).
         progress(fraction in [0, 1], message) is called from this thread; `cancel.is_set()` is
-        polled between tiles and by the translator. Returns the result with the input's alpha
+        polled between tiles and by the translator. warn(message) receives, once each, the
+        warnings the translator gives about this input (`RunContext.warn`). Returns the result with the input's alpha
         (when the size is unchanged). Raises `Cancelled`, `ParameterError`, `DeviceError` (out
         of memory even at the smallest tile), `PluginError` (the translator itself failed) or
         another `TranslatorError` a translator raised on purpose (bad input for it).
@@ -86,7 +87,8 @@ class Engine:
         dtype = devices.resolve_dtype(self.precision, self.device, half_allowed=spec.half_precision)
         self._place(spec, model, dtype)
         try:
-            rgb = self._run_with_precision(spec, model, image, values, dtype, report, cancel)
+            with collecting_warnings(warn):
+                rgb = self._run_with_precision(spec, model, image, values, dtype, report, cancel)
         except TranslatorError:
             raise
         except Exception as exc:

@@ -4,9 +4,10 @@ Nothing here imports torch at module import time; tensor types are for type chec
 """
 from __future__ import annotations
 
+import contextvars
 import enum
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -65,6 +66,36 @@ class RunContext:
         """Raise `Cancelled` when the user asked to stop; call it between expensive steps."""
         if self.cancel is not None and self.cancel.is_set():
             raise Cancelled("cancelled")
+
+    def warn(self, message: str) -> None:
+        """Tell the user something about this input without failing, for example that it does not
+        look like what the model expects (one line). `translator apply` prints it, the app shows
+        it in its status bar; repeats within one run (tiles) are reported once."""
+        sink = _WARNING_SINK.get()
+        if sink is not None:
+            sink(str(message))
+
+
+_WARNING_SINK: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
+    "translator_warning_sink", default=None)
+
+
+@contextmanager
+def collecting_warnings(sink: Callable[[str], None] | None) -> Iterator[None]:
+    """Within the context (in this thread), `RunContext.warn(message)` calls `sink(message)`,
+    each distinct message once. Used by the engine around one run."""
+    seen: set[str] = set()
+
+    def once(message: str) -> None:
+        if sink is not None and message not in seen:
+            seen.add(message)
+            sink(message)
+
+    token = _WARNING_SINK.set(once)
+    try:
+        yield
+    finally:
+        _WARNING_SINK.reset(token)
 
 
 TranslateFn = Callable[["nn.Module", "Tensor | None", Mapping[str, Any], RunContext], "Tensor"]

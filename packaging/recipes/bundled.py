@@ -54,14 +54,15 @@ def recorded_command(command: Sequence[str], work: Path, shared: Path) -> list[s
     return ["translator-train", *out]
 
 
-def install(registry: Any, card: Any, state: dict[str, Any], work: Path, plugin: str) -> Path:
+def install(registry: Any, card: Any, state: dict[str, Any], work: Path, plugin: str,
+            out: Path | None = None) -> Path:
     """Save `card` with `state` (fp16 safetensors, sha256 in the card) and copy both into
-    plugins/<plugin>/models/; returns the weights file there."""
+    `out` (default plugins/<plugin>/models/); returns the weights file there."""
     from translator.store import ModelStore
 
     saved = ModelStore(registry, home=work / "out").save(card, state, half=True, overwrite=True)
-    models = ROOT / "plugins" / plugin / "models"
-    models.mkdir(exist_ok=True)
+    models = out if out is not None else ROOT / "plugins" / plugin / "models"
+    models.mkdir(parents=True, exist_ok=True)
     weights = models / saved.weights.name
     shutil.copyfile(saved.weights, weights)
     shutil.copyfile(saved.card_path, weights.with_suffix(".json"))

@@ -6,22 +6,39 @@ strided layers), one logit per overlapping patch.
 
 Every network works in [-1, 1]; `CycleGAN` converts from and to the API's [0, 1]. Instance
 normalisation is affine-free and keeps no running statistics, as in the reference
-implementation; its statistics can be frozen for tiled inference (`frozen_instance_norm`).
+implementation; its statistics can be frozen for tiled inference (`api.layers.frozen_instance_norm`).
 Our module names differ from the reference's `model.N` Sequential; `checkpoints.py` maps them.
+
+Two layout options go beyond the paper, for the models we train ourselves: `upsample="resize"`
+(bilinear x2 then a 3x3 convolution instead of the transposed convolutions, which leave a
+checkerboard; Odena et al. 2016) and `down_padding="reflect"` (the two stride-2 convolutions
+pad by reflection instead of zeros: a stride-2 3x3 convolution on an even side only ever reads
+the padding on the top and left, so zero padding there prints a dark stripe along those edges).
+Imported reference files use the published layout ("transposed", "zeros"), the defaults.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 from translator import api
+from translator.api.layers import (
+    NORMS,
+    UPSAMPLE,
+    InstanceNorm,
+    PatchDiscriminator,
+    init_weights,
+    make_norm,
+    upsample_conv,
+)
 
-NORMS = ("instance", "batch", "none")
+__all__ = ["CycleGAN", "CycleGANConfig", "ResnetGenerator", "ResnetBlock", "InstanceNorm", "PatchDiscriminator",
+           "build", "build_generator", "build_discriminator", "receptive_radius"]
+
+DOWN_PADDING = ("zeros", "reflect")
 DIRECTIONS = ("AtoB", "BtoA")
 GENERATOR_NAMES = {"AtoB": "G_AB", "BtoA": "G_BA"}
 """Attribute of `CycleGAN` holding the generator of each direction (G: A->B, F: B->A in the paper)."""
@@ -37,6 +54,8 @@ class CycleGANConfig:
     norm: "instance" (the paper), "batch" or "none".
     use_dropout: dropout 0.5 inside the residual blocks (off for CycleGAN in the reference).
     directions: the generators the inference model holds, "AtoB" and/or "BtoA".
+    upsample: "transposed" (the paper) or "resize" (no checkerboard; see the module docstring).
+    down_padding: padding of the two stride-2 convolutions, "zeros" (the paper) or "reflect".
     """
 
     ngf: int = 64
@@ -46,6 +65,8 @@ class CycleGANConfig:
     norm: str = "instance"
     use_dropout: bool = False
     directions: tuple[str, ...] = DIRECTIONS
+    upsample: str = "transposed"
+    down_padding: str = "zeros"
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> CycleGANConfig:
@@ -65,6 +86,9 @@ class CycleGANConfig:
             raise api.ParameterError(f"CycleGAN config norm={values['norm']!r} is not one of {', '.join(NORMS)}")
         if not isinstance(values["use_dropout"], bool):
             raise api.ParameterError(f"CycleGAN config use_dropout={values['use_dropout']!r} is not a boolean")
+        for key, choices in (("upsample", UPSAMPLE), ("down_padding", DOWN_PADDING)):
+            if values[key] not in choices:
+                raise api.ParameterError(f"CycleGAN config {key}={values[key]!r} is not one of {', '.join(choices)}")
         directions = values["directions"]
         if isinstance(directions, str) or not directions or any(d not in DIRECTIONS for d in directions):
             raise api.ParameterError(f"CycleGAN config directions={directions!r} must list one or both "
@@ -77,36 +101,6 @@ class CycleGANConfig:
         out = asdict(self)
         out["directions"] = list(self.directions)
         return out
-
-
-class InstanceNorm(nn.InstanceNorm2d):
-    """Instance normalisation without affine parameters or running statistics (as the reference).
-
-    `frozen` (None normally): per-channel (mean, var), each (C,), to normalise with instead of
-    each image's own statistics; set by `frozen_instance_norm` so that tiles of one image are
-    all normalised alike. (B, C, H, W) -> (B, C, H, W).
-    """
-
-    def __init__(self, channels: int) -> None:
-        super().__init__(channels, affine=False, track_running_stats=False)
-        self.frozen: tuple[Tensor, Tensor] | None = None
-
-    def forward(self, x: Tensor) -> Tensor:
-        if self.frozen is None:
-            return super().forward(x)
-        mean, var = (s.to(device=x.device, dtype=x.dtype).view(1, -1, 1, 1) for s in self.frozen)
-        return (x - mean) * torch.rsqrt(var + self.eps)
-
-
-def make_norm(norm: str, channels: int) -> nn.Module:
-    """The normalisation layer named by `norm` ("instance", "batch" or "none")."""
-    if norm == "instance":
-        return InstanceNorm(channels)
-    if norm == "batch":
-        return nn.BatchNorm2d(channels)
-    if norm == "none":
-        return nn.Identity()
-    raise api.ParameterError(f"unknown norm {norm!r}; use one of {', '.join(NORMS)}")
 
 
 class ConvUnit(nn.Module):
@@ -151,26 +145,28 @@ class ResnetGenerator(nn.Module):
 
     H and W should be multiples of 4 (two stride-2 downsamplings); other sizes give 4*ceil(H/4).
     stem = c7s1-ngf, down = d(2ngf), d(4ngf), blocks = R(4ngf) x n_blocks,
-    up = u(2ngf), u(ngf), head = c7s1-3 with tanh. Convolutions before a batch norm have no bias
+    up = u(2ngf), u(ngf), head = c7s1-3 with tanh. `upsample` and `down_padding`: see
+    `CycleGANConfig` (the defaults are the paper's layout). Convolutions before a batch norm have no bias
     (as in the reference). 11,378,179 parameters for ngf 64, 9 blocks, instance norm.
     Receptive field: `receptive_radius(n_blocks)` pixels to each side (84 for 9 blocks).
     """
 
     def __init__(self, ngf: int = 64, n_blocks: int = 9, norm: str = "instance", use_dropout: bool = False,
-                 in_channels: int = 3, out_channels: int = 3) -> None:
+                 in_channels: int = 3, out_channels: int = 3, *, upsample: str = "transposed",
+                 down_padding: str = "zeros") -> None:
         super().__init__()
         bias = norm != "batch"
         self.stem = ConvUnit(nn.Conv2d(in_channels, ngf, 7, bias=bias), make_norm(norm, ngf),
                              nn.ReLU(inplace=True), pad=3)
         self.down = nn.Sequential(*(
-            ConvUnit(nn.Conv2d(ngf * m, ngf * m * 2, 3, stride=2, padding=1, bias=bias),
+            ConvUnit(nn.Conv2d(ngf * m, ngf * m * 2, 3, stride=2, padding=1, bias=bias,
+                               padding_mode="reflect" if down_padding == "reflect" else "zeros"),
                      make_norm(norm, ngf * m * 2), nn.ReLU(inplace=True))
             for m in (1, 2)
         ))
         self.blocks = nn.Sequential(*(ResnetBlock(ngf * 4, norm, use_dropout) for _ in range(n_blocks)))
         self.up = nn.Sequential(*(
-            ConvUnit(nn.ConvTranspose2d(ngf * m, ngf * m // 2, 3, stride=2, padding=1, output_padding=1,
-                                        bias=bias),
+            ConvUnit(upsample_conv(upsample, ngf * m, ngf * m // 2, bias=bias, transposed_kernel=3),
                      make_norm(norm, ngf * m // 2), nn.ReLU(inplace=True))
             for m in (4, 2)
         ))
@@ -179,34 +175,6 @@ class ResnetGenerator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.up(self.blocks(self.down(self.stem(x)))))
-
-
-class PatchDiscriminator(nn.Module):
-    """The PatchGAN discriminator (the reference's NLayerDiscriminator).
-
-    (B, 3, H, W) in [-1, 1] -> (B, 1, H', W') logits, one per overlapping patch (70x70 for
-    n_layers 3; H' = H/8 - 2 for H a multiple of 8). Layers: C(ndf) without norm, then
-    C(2ndf) ... with norm and LeakyReLU 0.2; the last of them has stride 1, then a 1-channel conv.
-    """
-
-    def __init__(self, ndf: int = 64, n_layers: int = 3, norm: str = "instance", in_channels: int = 3) -> None:
-        super().__init__()
-        bias = norm != "batch"
-        layers = [ConvUnit(nn.Conv2d(in_channels, ndf, 4, stride=2, padding=1), nn.Identity(),
-                           nn.LeakyReLU(0.2, inplace=True))]
-        channels = ndf
-        for n in range(1, n_layers + 1):
-            out = ndf * min(2**n, 8)
-            stride = 2 if n < n_layers else 1
-            layers.append(ConvUnit(nn.Conv2d(channels, out, 4, stride=stride, padding=1, bias=bias),
-                                   make_norm(norm, out), nn.LeakyReLU(0.2, inplace=True)))
-            channels = out
-        self.layers = nn.Sequential(*layers)
-        self.head = nn.Conv2d(channels, 1, 4, padding=1)
-        init_weights(self)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.layers(x))
 
 
 class CycleGAN(nn.Module):
@@ -219,8 +187,7 @@ class CycleGAN(nn.Module):
         super().__init__()
         self.config = config
         for direction in config.directions:
-            setattr(self, GENERATOR_NAMES[direction],
-                    ResnetGenerator(config.ngf, config.n_blocks, config.norm, config.use_dropout))
+            setattr(self, GENERATOR_NAMES[direction], build_generator(config))
 
     def generator(self, direction: str) -> ResnetGenerator:
         """The generator translating `direction`; raises `TranslatorError` when the model lacks it."""
@@ -237,18 +204,6 @@ class CycleGAN(nn.Module):
         return self.generator(direction)(images * 2 - 1).add(1).mul(0.5).clamp(0, 1)
 
 
-def init_weights(module: nn.Module, gain: float = 0.02) -> None:
-    """The reference initialisation: conv weights ~ N(0, gain), biases 0, batch-norm scales ~ N(1, gain)."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, gain)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, gain)
-            nn.init.zeros_(m.bias)
-
-
 def build(config: Mapping[str, Any]) -> CycleGAN:
     """A freshly initialised float32 CPU `CycleGAN` for a config dict (see `CycleGANConfig`)."""
     return CycleGAN(CycleGANConfig.from_mapping(config))
@@ -256,57 +211,22 @@ def build(config: Mapping[str, Any]) -> CycleGAN:
 
 def build_generator(config: CycleGANConfig) -> ResnetGenerator:
     """One freshly initialised generator for `config` (for trainers)."""
-    return ResnetGenerator(config.ngf, config.n_blocks, config.norm, config.use_dropout)
+    return ResnetGenerator(config.ngf, config.n_blocks, config.norm, config.use_dropout,
+                           upsample=config.upsample, down_padding=config.down_padding)
 
 
 def build_discriminator(config: CycleGANConfig) -> PatchDiscriminator:
     """One freshly initialised PatchGAN discriminator for `config` (for trainers)."""
-    return PatchDiscriminator(config.ndf, config.n_layers_d, config.norm)
+    return PatchDiscriminator(config.ndf, config.n_layers_d, config.norm, in_channels=3)
 
 
-def receptive_radius(n_blocks: int) -> int:
+def receptive_radius(n_blocks: int, upsample: str = "transposed") -> int:
     """How far, in input pixels, an output pixel of a `ResnetGenerator` sees to each side.
 
-    12 + 8 * n_blocks (84 for 9 blocks): the stem and downsampling reach 6 px, each 3x3 conv at
-    1/4 resolution 4 px, the two transposed convs 2 + 1 px, the 7x7 head 3 px (measured from the
-    gradient support in the tests). With instance norm every pixel also affects the statistics.
+    12 + 8 * n_blocks (84 for 9 blocks) for the paper's layout: the stem and downsampling reach
+    6 px, each 3x3 conv at 1/4 resolution 4 px, the two transposed convs 2 + 1 px, the 7x7 head
+    3 px; "resize" upsampling reaches 6 px further (the bilinear taps and the 3x3 convolutions at
+    1/2 and full resolution: 9 px in all where the transposed convolutions reach 3). Measured from the gradient support in the tests. With instance norm
+    every pixel also affects the statistics.
     """
-    return 12 + 8 * n_blocks
-
-
-@torch.no_grad()
-def measure_instance_norm(module: nn.Module, run: Any) -> dict[InstanceNorm, tuple[Tensor, Tensor]]:
-    """Per-channel (mean, var) of the input of every `InstanceNorm` in `module` while `run()` runs.
-
-    Statistics are averaged over the batch, in float32, each (C,); biased variance as the layer uses.
-    """
-    stats: dict[InstanceNorm, tuple[Tensor, Tensor]] = {}
-
-    def record(layer: nn.Module, args: tuple[Tensor, ...]) -> None:
-        x = args[0].float()
-        stats[layer] = (x.mean(dim=(0, 2, 3)), x.var(dim=(2, 3), unbiased=False).mean(dim=0))
-
-    handles = [m.register_forward_pre_hook(record) for m in module.modules() if isinstance(m, InstanceNorm)]
-    try:
-        run()
-    finally:
-        for handle in handles:
-            handle.remove()
-    return stats
-
-
-@contextmanager
-def frozen_instance_norm(generator: nn.Module, preview: Tensor) -> Iterator[None]:
-    """Within the context, every `InstanceNorm` of `generator` uses the statistics it measured
-    on `preview` ((B, C, h, w), the generator's input range) instead of each input's own.
-
-    Needed for tiled inference: tiles normalised by their own statistics would disagree.
-    """
-    stats = measure_instance_norm(generator, lambda: generator(preview))
-    try:
-        for layer, frozen in stats.items():
-            layer.frozen = frozen
-        yield
-    finally:
-        for layer in stats:
-            layer.frozen = None
+    return 12 + 8 * n_blocks + (6 if upsample == "resize" else 0)

@@ -20,7 +20,7 @@ NAME = "cyclegan"
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_CONFIG: Mapping[str, Any] = {
     "ngf": 64, "ndf": 64, "n_blocks": 9, "n_layers_d": 3, "norm": "instance", "use_dropout": False,
-    "directions": ["AtoB", "BtoA"],
+    "directions": ["AtoB", "BtoA"], "upsample": "transposed", "down_padding": "zeros",
 }
 """The paper's architecture (`networks.CycleGANConfig`): 9-block generators both ways, 70x70 PatchGAN."""
 
@@ -60,10 +60,10 @@ def prepare_tiling(model: nn.Module, preview: Tensor, params: Mapping[str, Any],
     """Freeze every instance norm of the chosen generator to the statistics of `preview`
     ((1, 3, h, w) in [0, 1], the whole image scaled down), so that all tiles are normalised alike.
     """
-    from translator_plugins.cyclegan.networks import frozen_instance_norm
+    from translator.api.layers import frozen_instance_norm
 
     generator = model.generator(params["direction"])
-    return frozen_instance_norm(generator, _pad_small(preview.to(ctx.dtype)) * 2 - 1)
+    return frozen_instance_norm(generator, lambda: generator(_pad_small(preview.to(ctx.dtype)) * 2 - 1))
 
 
 def _pad_small(images: Tensor) -> Tensor:

@@ -37,6 +37,14 @@ OPTIONS: tuple[api.Param, ...] = (
             help="strided layers of the PatchGAN discriminator (3: 70x70 patches)"),
     api.Choice(name="norm", choices=("instance", "batch", "none"), default="instance",
                help="normalisation layers (from scratch only)"),
+    api.Choice(name="upsample", choices=("auto", "transposed", "resize"), default="auto",
+               help="generator upsampling: resize (bilinear + conv, no checkerboard) or transposed (the "
+                    "paper's); auto: resize from scratch, the initial model's when fine-tuning. A layout "
+                    "other than the initial model's keeps every layer whose shape fits and starts the rest fresh"),
+    api.Choice(name="down_padding", choices=("auto", "zeros", "reflect"), default="auto",
+               help="padding of the generator's stride-2 convolutions: reflect (no dark stripe along the top "
+                    "and left edges) or zeros (the paper's); auto: reflect from scratch, the initial model's "
+                    "when fine-tuning"),
 )
 
 
@@ -45,10 +53,12 @@ class CycleGANTrainer:
 
     Batches hold "A" and "B", (B, 3, H, W) in [0, 1], H and W multiples of 4; the networks work
     in [-1, 1]. Fine-tuning starts both generators from `ctx.initial_model` (a generator the
-    model lacks starts fresh); discriminators always start fresh.
+    model lacks starts fresh; with another `upsample` layout, so do the upsampling layers);
+    discriminators always start fresh.
     """
 
     def __init__(self, ctx: api.TrainContext) -> None:
+        from translator.api.layers import load_matching
         from translator_plugins.cyclegan import networks
 
         self.ctx = ctx
@@ -58,7 +68,11 @@ class CycleGANTrainer:
             base["ndf"] = opts["ndf"]
             base["n_layers_d"] = opts["n_layers_d"]
         else:
-            base = {**ctx.default_config, **{k: opts[k] for k in ("ngf", "ndf", "n_blocks", "n_layers_d", "norm")}}
+            base = {**ctx.default_config, **{k: opts[k] for k in ("ngf", "ndf", "n_blocks", "n_layers_d", "norm")},
+                    "upsample": "resize", "down_padding": "reflect"}
+        for key in ("upsample", "down_padding"):
+            if opts.get(key, "auto") != "auto":
+                base[key] = opts[key]
         base["directions"] = list(networks.DIRECTIONS)
         self.config = networks.CycleGANConfig.from_mapping(base)
         generators = {d: networks.build_generator(self.config) for d in networks.DIRECTIONS}
@@ -66,7 +80,7 @@ class CycleGANTrainer:
         if initial is not None:
             for direction, generator in generators.items():
                 if direction in initial.config.directions:
-                    generator.load_state_dict(initial.generator(direction).state_dict())
+                    load_matching(generator, initial.generator(direction).state_dict())
         self.G_AB = ctx.wrap(generators["AtoB"])
         self.G_BA = ctx.wrap(generators["BtoA"])
         self.D_A = ctx.wrap(networks.build_discriminator(self.config))

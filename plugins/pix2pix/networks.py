@@ -16,11 +16,14 @@ Discriminator: the conditional 70x70 PatchGAN C64-C128-C256-C512 on concat(input
 Networks work in [-1, 1]; `Pix2Pix` converts from and to the API's [0, 1]. Our module names
 (`down.i`, `up.i`) differ from the reference's nested `model.model.1.model.3...`;
 `checkpoints.py` maps them.
+
+`upsample="resize"` replaces the decoder's 4x4 transposed convolutions, which leave a
+checkerboard, by bilinear x2 and a 3x3 convolution (Odena et al. 2016); the models we train use
+it, imported reference files keep the published "transposed" layout (the default).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -28,6 +31,18 @@ import torch
 from torch import Tensor, nn
 
 from translator import api
+from translator.api.layers import (
+    UPSAMPLE,
+    InstanceNorm,
+    PatchDiscriminator,
+    frozen_instance_norm,
+    init_weights,
+    make_norm,
+    upsample_conv,
+)
+
+__all__ = ["Pix2Pix", "Pix2PixConfig", "UnetGenerator", "InstanceNorm", "PatchDiscriminator",
+           "frozen_instance_norm", "build", "build_generator", "build_discriminator"]
 
 NORMS = ("batch", "instance", "none")
 MIN_LEVELS = 5
@@ -46,6 +61,7 @@ class Pix2PixConfig:
     use_dropout: dropout 0.5 in the inner decoder levels (the paper's noise z).
     size: side of the images it was trained on (256 in the paper); inputs bigger than that can
         be run at that size (the translator's "work_at" parameter). 0: unknown.
+    upsample: "transposed" (the paper) or "resize" (no checkerboard; see the module docstring).
     """
 
     ngf: int = 64
@@ -53,6 +69,7 @@ class Pix2PixConfig:
     norm: str = "batch"
     use_dropout: bool = True
     size: int = 256
+    upsample: str = "transposed"
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> Pix2PixConfig:
@@ -70,6 +87,9 @@ class Pix2PixConfig:
                 raise api.ParameterError(f"pix2pix config {key}={value!r} must be an integer in [{least}, {most}]")
         if values["norm"] not in NORMS:
             raise api.ParameterError(f"pix2pix config norm={values['norm']!r} is not one of {', '.join(NORMS)}")
+        if values["upsample"] not in UPSAMPLE:
+            raise api.ParameterError(f"pix2pix config upsample={values['upsample']!r} is not one of "
+                                     f"{', '.join(UPSAMPLE)}")
         if not isinstance(values["use_dropout"], bool):
             raise api.ParameterError(f"pix2pix config use_dropout={values['use_dropout']!r} is not a boolean")
         return cls(**values)
@@ -81,36 +101,6 @@ class Pix2PixConfig:
     def size_multiple(self) -> int:
         """Input sides must be multiples of this (2**num_downs)."""
         return 2 ** self.num_downs
-
-
-class InstanceNorm(nn.InstanceNorm2d):
-    """Instance normalisation without affine parameters or running statistics (as the reference).
-
-    `frozen` (None normally): per-channel (mean, var), each (C,), to normalise with instead of
-    each image's own statistics; set by `frozen_instance_norm` so that the tiles of one image are
-    all normalised alike. (B, C, H, W) -> (B, C, H, W).
-    """
-
-    def __init__(self, channels: int) -> None:
-        super().__init__(channels, affine=False, track_running_stats=False)
-        self.frozen: tuple[Tensor, Tensor] | None = None
-
-    def forward(self, x: Tensor) -> Tensor:
-        if self.frozen is None:
-            return super().forward(x)
-        mean, var = (s.to(device=x.device, dtype=x.dtype).view(1, -1, 1, 1) for s in self.frozen)
-        return (x - mean) * torch.rsqrt(var + self.eps)
-
-
-def make_norm(norm: str, channels: int) -> nn.Module:
-    """Batch norm (affine, running statistics), instance norm (neither, as the reference) or none."""
-    if norm == "batch":
-        return nn.BatchNorm2d(channels)
-    if norm == "instance":
-        return InstanceNorm(channels)
-    if norm == "none":
-        return nn.Identity()
-    raise api.ParameterError(f"unknown norm {norm!r}; use one of {', '.join(NORMS)}")
 
 
 class Down(nn.Module):
@@ -131,17 +121,18 @@ class Down(nn.Module):
 
 
 class Up(nn.Module):
-    """One decoder level: ReLU -> transposed conv 4x4 stride 2 -> norm [-> dropout 0.5], or for
-    the outermost level ReLU -> transposed conv (with bias) -> tanh.
+    """One decoder level: ReLU -> x2 upsampling conv -> norm [-> dropout 0.5], or for the
+    outermost level ReLU -> upsampling conv (with bias) -> tanh. The upsampling conv is a 4x4
+    stride-2 transposed conv (`upsample` "transposed") or bilinear x2 and a 3x3 conv ("resize").
 
     (B, c_in, H, W) -> (B, c_out, 2H, 2W).
     """
 
     def __init__(self, c_in: int, c_out: int, *, outermost: bool, norm: str, bias: bool,
-                 dropout: bool) -> None:
+                 dropout: bool, upsample: str = "transposed") -> None:
         super().__init__()
         self.act = nn.ReLU()
-        self.conv = nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=bias or outermost)
+        self.conv = upsample_conv(upsample, c_in, c_out, bias=bias or outermost, transposed_kernel=4)
         self.norm = nn.Identity() if outermost else make_norm(norm, c_out)
         self.out = nn.Tanh() if outermost else nn.Dropout(0.5) if dropout else nn.Identity()
 
@@ -159,11 +150,12 @@ class UnetGenerator(nn.Module):
 
     H and W must be multiples of 2**num_downs. `down[i]` and `up[i]` are level i (0 outermost);
     the decoder input of level i < num_downs - 1 is concat(encoder output i, decoder output i+1).
-    54,413,955 parameters for ngf 64, 8 levels, batch norm (the published models).
+    54,413,955 parameters for ngf 64, 8 levels, batch norm (the published models). `upsample`:
+    see `Pix2PixConfig`.
     """
 
     def __init__(self, ngf: int = 64, num_downs: int = 8, norm: str = "batch", use_dropout: bool = True,
-                 in_channels: int = 3, out_channels: int = 3) -> None:
+                 in_channels: int = 3, out_channels: int = 3, *, upsample: str = "transposed") -> None:
         super().__init__()
         if num_downs < MIN_LEVELS:
             raise api.ParameterError(f"a U-Net needs at least {MIN_LEVELS} levels, got {num_downs}")
@@ -177,7 +169,7 @@ class UnetGenerator(nn.Module):
         self.up = nn.ModuleList(
             Up(widths[i] * (1 if i == innermost else 2), out_channels if i == 0 else widths[i - 1],
                outermost=i == 0, norm=norm, bias=bias,
-               dropout=use_dropout and MIN_LEVELS - 1 <= i < innermost)
+               dropout=use_dropout and MIN_LEVELS - 1 <= i < innermost, upsample=upsample)
             for i in range(num_downs))
         init_weights(self)
 
@@ -190,33 +182,6 @@ class UnetGenerator(nn.Module):
         for up in reversed(self.up[:-1]):
             x = up(torch.cat([skips.pop(), x], dim=1))
         return x
-
-
-class PatchDiscriminator(nn.Module):
-    """The conditional PatchGAN (the reference's NLayerDiscriminator on 6 channels).
-
-    (B, 6, H, W) = concat(input, output or target) in [-1, 1] -> (B, 1, H', W') logits, one per
-    overlapping patch (70x70 for n_layers 3). Layers: C(ndf) without norm, then C(2ndf) ... with
-    norm and LeakyReLU 0.2; the last of them has stride 1, then a 1-channel 4x4 conv.
-    """
-
-    def __init__(self, ndf: int = 64, n_layers: int = 3, norm: str = "batch", in_channels: int = 6) -> None:
-        super().__init__()
-        bias = norm == "instance"
-        layers: list[nn.Module] = [nn.Conv2d(in_channels, ndf, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
-        channels = ndf
-        for n in range(1, n_layers + 1):
-            out = ndf * min(2**n, 8)
-            stride = 2 if n < n_layers else 1
-            layers += [nn.Conv2d(channels, out, 4, stride=stride, padding=1, bias=bias),
-                       make_norm(norm, out), nn.LeakyReLU(0.2)]
-            channels = out
-        layers.append(nn.Conv2d(channels, 1, 4, padding=1))
-        self.model = nn.Sequential(*layers)
-        init_weights(self)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.model(x)
 
 
 class Pix2Pix(nn.Module):
@@ -232,18 +197,6 @@ class Pix2Pix(nn.Module):
         return self.G(images * 2 - 1).add(1).mul(0.5).clamp(0, 1)
 
 
-def init_weights(module: nn.Module, gain: float = 0.02) -> None:
-    """The reference initialisation: conv weights ~ N(0, gain), biases 0, batch-norm scales ~ N(1, gain)."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, gain)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.normal_(m.weight, 1.0, gain)
-            nn.init.zeros_(m.bias)
-
-
 def build(config: Mapping[str, Any]) -> Pix2Pix:
     """A freshly initialised float32 CPU `Pix2Pix` for a config dict (see `Pix2PixConfig`)."""
     return Pix2Pix(Pix2PixConfig.from_mapping(config))
@@ -251,40 +204,9 @@ def build(config: Mapping[str, Any]) -> Pix2Pix:
 
 def build_generator(config: Pix2PixConfig) -> UnetGenerator:
     """One freshly initialised U-Net for `config` (for trainers)."""
-    return UnetGenerator(config.ngf, config.num_downs, config.norm, config.use_dropout)
+    return UnetGenerator(config.ngf, config.num_downs, config.norm, config.use_dropout, upsample=config.upsample)
 
 
 def build_discriminator(ndf: int = 64, n_layers: int = 3, norm: str = "batch") -> PatchDiscriminator:
     """One freshly initialised conditional PatchGAN (6 input channels) for trainers."""
-    return PatchDiscriminator(ndf, n_layers, norm)
-
-
-@contextmanager
-def frozen_instance_norm(generator: nn.Module, run: Callable[[], object]) -> Iterator[None]:
-    """Within the context, every `InstanceNorm` of `generator` normalises with the per-channel
-    statistics (batch-averaged, float32) its input had while `run()` ran (a forward pass on a
-    preview of the whole image) instead of each input's own: tiles then agree with each other.
-    A no-op for batch norm or no norm, whose inference does not depend on the input's statistics.
-    """
-    stats: dict[InstanceNorm, tuple[Tensor, Tensor]] = {}
-
-    def record(layer: nn.Module, args: tuple[Tensor, ...]) -> None:
-        x = args[0].float()
-        stats[layer] = (x.mean(dim=(0, 2, 3)), x.var(dim=(2, 3), unbiased=False).mean(dim=0))
-
-    layers = [m for m in generator.modules() if isinstance(m, InstanceNorm)]
-    if layers:
-        handles = [layer.register_forward_pre_hook(record) for layer in layers]
-        try:
-            with torch.no_grad():
-                run()
-        finally:
-            for handle in handles:
-                handle.remove()
-    try:
-        for layer, frozen in stats.items():
-            layer.frozen = frozen
-        yield
-    finally:
-        for layer in stats:
-            layer.frozen = None
+    return PatchDiscriminator(ndf, n_layers, norm, in_channels=6)

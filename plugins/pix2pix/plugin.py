@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 NAME = "pix2pix"
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_CONFIG: Mapping[str, Any] = {"ngf": 64, "num_downs": 8, "norm": "batch", "use_dropout": True,
-                                     "size": 256}
+                                     "size": 256, "upsample": "transposed"}
 """The paper's 256 px generator (`networks.Pix2PixConfig`): U-Net, 8 levels, ngf 64, batch norm."""
 
 SIZE_MULTIPLE = 32
@@ -59,13 +59,16 @@ def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: 
     With `work_at` "model", an image whose longer side exceeds the model's training size is
     shrunk to it first and the result enlarged back (not when tiled: see `prepare_tiling`). Sides that are not multiples of the model's
     2**num_downs are padded here and cropped back. Runs the model as the engine gives it (eval
-    mode: batch-norm running statistics, no dropout).
+    mode: batch-norm running statistics, no dropout). Warns (`ctx.warn`) when the input is
+    clearly a photo rather than a drawing (`sketches.looks_like_photo`).
     """
 
     ctx.check_cancelled()
     images = images.to(ctx.dtype)
     if params.get("invert", False):
         images = 1 - images
+    if _looks_like_photo(images):
+        ctx.warn(PHOTO_WARNING)
     height, width = images.shape[-2:]
     size = model.config.size
     at_model_size = params.get("work_at", "model") == "model" and not getattr(model, "tiled", False)
@@ -75,6 +78,16 @@ def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: 
         out = _run_padded(model, _resize(images, small))
         return _resize(out, (height, width)).clamp(0, 1)
     return _run_padded(model, images)
+
+
+PHOTO_WARNING = ("this looks like a photo, not a line drawing: the model turns drawings (dark lines on "
+                 "white) into photos, so expect a poor result")
+
+
+def _looks_like_photo(images: Tensor) -> bool:
+    from translator_plugins.pix2pix.sketches import looks_like_photo
+
+    return looks_like_photo(images)
 
 
 def _run_padded(model: nn.Module, images: Tensor) -> Tensor:
@@ -106,7 +119,7 @@ def prepare_tiling(model: nn.Module, preview: Tensor, params: Mapping[str, Any],
     norm is frozen to the statistics it sees on `preview` ((1, 3, h, w) in [0, 1], the whole image
     scaled down), so that all tiles are normalised alike; batch norm in eval mode needs nothing.
     """
-    from translator_plugins.pix2pix.networks import frozen_instance_norm
+    from translator.api.layers import frozen_instance_norm
 
     images = preview.to(ctx.dtype)
     if params.get("invert", False):

@@ -1,11 +1,13 @@
 """Line drawings from photos, for training sketch-to-photo from photos alone (`--sketches auto`).
 
-The extended difference of Gaussians (XDoG, Winnemoeller et al. 2012) of the photo's luminance,
-soft-thresholded into dark lines on white; then strokes are thickened (a grey dilation of the
+Two drawing styles, mixed per image: the extended difference of Gaussians (XDoG, Winnemoeller et
+al. 2012) of the photo's luminance, soft-thresholded into dark lines on white (a pencil-like
+drawing), and Canny edges (Canny 1986) at random thresholds: thin, even, pen-like lines, closer
+to what people draw with a mouse or a pen. Then strokes are thickened (a grey dilation of the
 ink) and the drawing is slightly rotated, scaled and shifted against the photo, as a hand
-tracing would be. Every image of a batch draws its own sigma, threshold, sharpness, stroke
-width and jitter from a seeded generator, so the network sees varied, human-like drawings and
-the same seed always gives the same drawings.
+tracing would be. Every image of a batch draws its own style, scale, thresholds, stroke width
+and jitter from a seeded generator, so the network sees varied, human-like drawings and the
+same seed always gives the same drawings.
 
 Imports only torch and kornia (lazily: the module is imported when plugins load).
 """
@@ -53,6 +55,10 @@ class SketchStyle:
     phi: sharpness of the soft threshold (bigger: crisper, more binary lines).
     stroke: extra stroke width in pixels, an integer in [stroke[0], stroke[1]].
     rotate (degrees), scale (fraction), shift (fraction of the side): the jitter of the drawing.
+    canny: probability that an image is drawn with Canny edges instead of XDoG (0: XDoG only).
+    canny_sigma: blur before the Canny gradients, in pixels (bigger: fewer, smoother lines).
+    canny_low: the low hysteresis threshold on the gradient magnitude of the [0, 1] luminance;
+        canny_ratio: the high threshold is canny_low times this.
     """
 
     sigma: tuple[float, float] = (0.7, 1.3)
@@ -63,6 +69,18 @@ class SketchStyle:
     rotate: float = 2.0
     scale: float = 0.03
     shift: float = 0.015
+    canny: float = 0.0
+    canny_sigma: tuple[float, float] = (0.8, 2.0)
+    canny_low: tuple[float, float] = (0.04, 0.12)
+    canny_ratio: tuple[float, float] = (1.5, 3.0)
+
+
+XDOG = SketchStyle()
+"""XDoG drawings only (pencil-like lines, the style of the first bundled model)."""
+CANNY = SketchStyle(canny=1.0, stroke=(0, 2))
+"""Canny drawings only: thin pen lines, 1 to 3 px wide."""
+MIXED = SketchStyle(canny=0.5, stroke=(0, 2))
+"""Half XDoG, half Canny, strokes 1 to 3 px: what `--sketches auto` trains on."""
 
 
 def extract_sketches(photos: Tensor, seed: int, style: SketchStyle = SketchStyle()) -> Tensor:
@@ -89,13 +107,30 @@ def extract_sketches(photos: Tensor, seed: int, style: SketchStyle = SketchStyle
     sigma, tau, epsilon, phi = (uniform(r) for r in (style.sigma, style.tau, style.epsilon, style.phi))
     strokes = torch.randint(style.stroke[0], style.stroke[1] + 1, (batch,), generator=generator).tolist()
     angle, scale, shift_x, shift_y = (uniform((-1.0, 1.0)) for _ in range(4))
+    use_canny = (torch.rand(batch, generator=generator, dtype=torch.float64) < style.canny).tolist()
+    canny_sigma, canny_low, canny_ratio = (uniform(r) for r in (style.canny_sigma, style.canny_low,
+                                                                style.canny_ratio))
 
     gray = kornia.color.rgb_to_grayscale(photos.float())
     ink = 1 - xdog(gray, sigma, tau, epsilon, phi)  # (B, 1, H, W), 1 on the lines
+    for i in (i for i, flag in enumerate(use_canny) if flag):
+        ink[i:i + 1] = canny_ink(gray[i:i + 1], float(canny_sigma[i]), float(canny_low[i]),
+                                 float(canny_low[i] * canny_ratio[i]))
     ink = torch.cat([_thicken(ink[i:i + 1], width) for i, width in enumerate(strokes)])
     ink = _jitter(ink, angle * style.rotate, 1 + scale * style.scale,
                   torch.stack([shift_x, shift_y], dim=1) * style.shift)
     return (1 - ink).clamp(0, 1).expand(-1, 3, -1, -1).to(photos.dtype).contiguous()
+
+
+def canny_ink(gray: Tensor, sigma: float, low: float, high: float) -> Tensor:
+    """Canny edges of (1, 1, H, W) luminance in [0, 1] as ink: (1, 1, H, W), 1 on the 1 px
+    lines, 0 elsewhere. `sigma`: Gaussian blur in pixels; `low` < `high`: hysteresis thresholds
+    on the gradient magnitude."""
+    import kornia
+
+    size = 2 * math.ceil(3 * sigma) + 1
+    _, edges = kornia.filters.canny(gray, low, high, (size, size), (sigma, sigma), hysteresis=True)
+    return edges.to(gray.dtype)
 
 
 def _thicken(ink: Tensor, width: int) -> Tensor:
@@ -121,3 +156,25 @@ def _jitter(ink: Tensor, degrees: Tensor, scale: Tensor, shift: Tensor) -> Tenso
     matrix = kornia.geometry.transform.get_rotation_matrix2d(center, degrees, torch.stack([scale, scale], dim=1))
     matrix[:, :, 2] += shift * torch.tensor([width, height], device=ink.device)
     return kornia.geometry.transform.warp_affine(ink, matrix, (height, width), padding_mode="zeros")
+
+
+PHOTO_TONE_FRACTION = 0.4
+"""`looks_like_photo`: more than this fraction of mid-tone or coloured pixels is a photo."""
+PHOTO_COLOUR_FRACTION = 0.05
+"""`looks_like_photo`: more than this fraction of clearly coloured pixels is a photo."""
+
+
+def looks_like_photo(images: Tensor) -> bool:
+    """True when (B, 3, H, W) RGB in [0, 1] is clearly a photo rather than a line drawing.
+
+    A drawing is mostly paper (near white) with dark grey lines. An image counts as a photo when,
+    on average over the batch, more than `PHOTO_COLOUR_FRACTION` of its pixels are clearly
+    coloured (max - min of RGB > 0.15) or more than `PHOTO_TONE_FRACTION` are mid-tones
+    (luminance in (0.2, 0.8)) or coloured. Drawings made by `extract_sketches` score 0 and
+    about 0.05 (at most 0.21 seen on the objects set).
+    """
+    x = images.float().clamp(0, 1)
+    luminance = 0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]
+    coloured = (x.amax(dim=1) - x.amin(dim=1)) > 0.15
+    tone = ((luminance > 0.2) & (luminance < 0.8)) | coloured
+    return bool(coloured.float().mean() > PHOTO_COLOUR_FRACTION or tone.float().mean() > PHOTO_TONE_FRACTION)

@@ -8,7 +8,8 @@ which D learns relative to G". As in the reference, D is updated before G on eac
 
 Data: paired folders (`--data DIR` with A/ and B/, or side-by-side AB images), or with
 `--sketches auto` photos alone: the input A is then a random line drawing of the photo B
-(`sketches.extract_sketches`), different at every step.
+(`sketches.extract_sketches` with the `sketches.MIXED` styles: XDoG and Canny, strokes of 1 to
+3 px), different at every step.
 
 Imports only `translator.api` and this package; torch is imported when training starts.
 """
@@ -37,6 +38,10 @@ OPTIONS: tuple[api.Param, ...] = (
             help="discriminator width, channels of its first layer"),
     api.Int(name="n_layers_d", default=3, minimum=1, maximum=8,
             help="strided layers of the PatchGAN discriminator (3: 70x70 patches)"),
+    api.Choice(name="upsample", choices=("auto", "transposed", "resize"), default="auto",
+               help="decoder upsampling: resize (bilinear + conv, no checkerboard) or transposed (the paper's); "
+                    "auto: resize from scratch, the initial model's when fine-tuning. A layout other than the "
+                    "initial model's keeps every layer whose shape fits and starts the rest fresh"),
     api.Choice(name="sketches", choices=SKETCHES, default="off",
                help="auto: learn sketch to photo from photos alone; --data is then a folder of photos "
                     "(or the B/ of a paired folder) and every input is a random line drawing of its photo"),
@@ -53,10 +58,12 @@ class Pix2PixTrainer:
 
     Batches hold "A" and "B" (paired data) or only "B" (`--sketches auto`), (B, 3, H, W) in
     [0, 1], H and W multiples of 2**num_downs; the networks work in [-1, 1]. Fine-tuning starts G
-    from `ctx.initial_model` (its architecture wins over the options); D always starts fresh.
+    from `ctx.initial_model` (its architecture wins over the options, except `upsample`: another
+    layout keeps the layers whose shapes fit and starts the upsampling fresh); D always starts fresh.
     """
 
     def __init__(self, ctx: api.TrainContext) -> None:
+        from translator.api.layers import load_matching
         from translator_plugins.pix2pix import networks
 
         self.ctx = ctx
@@ -65,16 +72,18 @@ class Pix2PixTrainer:
             self.config = networks.Pix2PixConfig.from_mapping(ctx.initial_config)
         else:
             self.config = networks.Pix2PixConfig.from_mapping(
-                {**ctx.default_config, "ngf": opts["ngf"], "num_downs": opts["num_downs"]})
+                {**ctx.default_config, "ngf": opts["ngf"], "num_downs": opts["num_downs"], "upsample": "resize"})
         size = int(opts.get("size", 0))
         self.config = replace(self.config, size=size)
+        if opts.get("upsample", "auto") != "auto":
+            self.config = replace(self.config, upsample=opts["upsample"])
         if size % self.config.size_multiple:
             raise api.ParameterError(f"--size {size} must be a multiple of {self.config.size_multiple} for a "
                                      f"{self.config.num_downs}-level U-Net (use --num-downs {_levels_for(size)} "
                                      "or another --size)")
         generator = networks.build_generator(self.config)
         if ctx.initial_model is not None:
-            generator.load_state_dict(ctx.initial_model.G.state_dict())
+            load_matching(generator, ctx.initial_model.G.state_dict())
         self.G = ctx.wrap(generator)
         self.D = ctx.wrap(networks.build_discriminator(opts["ndf"], opts["n_layers_d"], self.config.norm))
         self.opt_G = ctx.make_optimizer(self.G.parameters(), "G")
@@ -94,9 +103,9 @@ class Pix2PixTrainer:
             if "A" not in batch:
                 raise api.DataError("pix2pix needs paired data (A and B); for photos alone use --sketches auto")
             return batch["A"]
-        from translator_plugins.pix2pix.sketches import extract_sketches
+        from translator_plugins.pix2pix.sketches import MIXED, extract_sketches
 
-        return extract_sketches(batch["B"], seed)
+        return extract_sketches(batch["B"], seed, MIXED)
 
     def train_step(self, batch: Mapping[str, Tensor], step: int) -> Mapping[str, float]:
         """`ctx.d_steps` updates of D on (A, B) against (A, G(A)), then one update of G."""

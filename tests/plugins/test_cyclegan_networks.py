@@ -11,9 +11,9 @@ from translator_plugins.cyclegan.networks import (
     CycleGANConfig,
     PatchDiscriminator,
     ResnetGenerator,
-    frozen_instance_norm,
     receptive_radius,
 )
+from translator.api.layers import frozen_instance_norm, init_weights
 
 torch.set_num_threads(1)
 
@@ -74,17 +74,21 @@ def test_weights_follow_the_reference_initialisation():
     assert torch.count_nonzero(generator.blocks[0].conv1.bias) == 0
 
 
-@pytest.mark.parametrize("n_blocks", [0, 1, 2])
-def test_receptive_radius_matches_the_gradient_support(n_blocks):
+@pytest.mark.parametrize(("n_blocks", "upsample"), [(0, "transposed"), (1, "transposed"), (2, "transposed"),
+                                                    (1, "resize")])
+def test_receptive_radius_matches_the_gradient_support(n_blocks, upsample):
     # Without normalisation each output pixel depends only on a window of the input.
-    generator = ResnetGenerator(ngf=2, n_blocks=n_blocks, norm="none")
+    # Weights large enough that no window is all dead ReLUs, small enough that tanh does not saturate.
+    torch.manual_seed(0)
+    generator = ResnetGenerator(ngf=8, n_blocks=n_blocks, norm="none", upsample=upsample)
+    init_weights(generator, 0.05)
     reach = 0
     for centre in (44, 45, 46, 47):  # every phase of the 4-pixel grid
         x = torch.randn(1, 3, 96, 96, requires_grad=True)
-        generator(x)[0, 0, centre, centre].backward()
+        generator(x)[0, :, centre, centre].sum().backward()
         rows = torch.nonzero(x.grad[0].abs().sum(dim=(0, 2)))[:, 0]
         reach = max(reach, centre - rows.min().item(), rows.max().item() - centre)
-    assert reach == receptive_radius(n_blocks)
+    assert reach == receptive_radius(n_blocks, upsample)
 
 
 def test_config_defaults_are_the_paper_and_bad_values_are_refused():
@@ -93,7 +97,8 @@ def test_config_defaults_are_the_paper_and_bad_values_are_refused():
     assert config.directions == ("AtoB", "BtoA")
     assert CycleGANConfig.from_mapping({"directions": ["BtoA", "AtoB"]}).directions == ("AtoB", "BtoA")
     for bad in ({"norm": "group"}, {"n_blocks": -1}, {"ngf": 0}, {"ngf": 8.5}, {"use_dropout": "no"},
-                {"directions": []}, {"directions": "AtoB"}, {"directions": ["AtoC"]}, {"width": 3}):
+                {"directions": []}, {"directions": "AtoB"}, {"directions": ["AtoC"]}, {"width": 3},
+                {"upsample": "deconv"}, {"down_padding": "circular"}):
         with pytest.raises(ParameterError):
             CycleGANConfig.from_mapping(bad)
 
@@ -113,7 +118,7 @@ def test_frozen_statistics_of_the_same_image_change_nothing():
     x = torch.rand(1, 3, 32, 40) * 2 - 1
     with torch.no_grad():
         expected = generator(x)
-        with frozen_instance_norm(generator, x):
+        with frozen_instance_norm(generator, lambda: generator(x)):
             frozen = generator(x)
     assert torch.allclose(frozen, expected, atol=1e-5)
     assert all(m.frozen is None for m in generator.modules() if isinstance(m, networks.InstanceNorm))
@@ -129,7 +134,7 @@ def test_a_tile_with_frozen_statistics_equals_the_crop_of_the_whole_image():
         whole = generator(image)
         tile = image[:, :, top:, left:]
         own_stats = generator(tile)
-        with frozen_instance_norm(generator, image):
+        with frozen_instance_norm(generator, lambda: generator(image)):
             frozen = generator(tile)
     inner = (slice(None), slice(None), slice(radius, None), slice(radius, None))
     crop = whole[:, :, top:, left:][inner]
@@ -137,3 +142,32 @@ def test_a_tile_with_frozen_statistics_equals_the_crop_of_the_whole_image():
     assert torch.allclose(frozen[inner], crop, atol=1e-5), (frozen[inner] - crop).abs().max()
     # ...which they do not with each tile's own statistics: that is what freezing is for.
     assert (own_stats[inner] - crop).abs().max() > 1e-3
+
+
+def test_resize_layout_keeps_size_and_the_encoder_shapes():
+    """The layout we train: resize-convolution upsampling, reflection-padded downsampling. Every
+    layer but the upsampling has the paper layout's shape (so a warm start can copy them)."""
+    config = CycleGANConfig.from_mapping({"ngf": 4, "n_blocks": 1, "upsample": "resize", "down_padding": "reflect"})
+    model = networks.build(config.to_dict()).eval()
+    assert CycleGANConfig.from_mapping(config.to_dict()) == config
+    out = model(torch.rand(1, 3, 20, 28), "AtoB")
+    assert out.shape == (1, 3, 20, 28)
+    ours = model.G_AB.state_dict()
+    paper = ResnetGenerator(ngf=4, n_blocks=1).state_dict()
+    assert "up.0.conv.conv.weight" in ours and "up.0.conv.weight" in paper
+    assert ours["up.0.conv.conv.weight"].shape == (8, 16, 3, 3)
+    shared = {k for k in paper if not k.startswith("up.")}
+    assert all(ours[k].shape == paper[k].shape for k in shared)
+    assert model.G_AB.down[0].conv.padding_mode == "reflect"
+
+
+def test_reflect_padding_removes_the_zero_border_on_top_and_left():
+    """A stride-2 3x3 convolution on an even side reads the padding only on the top and left: with
+    zeros there, a constant image gives a different first row/column than the rest."""
+    torch.manual_seed(0)
+    flat = torch.full((1, 3, 32, 32), 0.5)
+    for padding, uneven in (("zeros", True), ("reflect", False)):
+        generator = ResnetGenerator(ngf=4, n_blocks=0, norm="none", down_padding=padding).eval()
+        out = generator.down(generator.stem(flat))
+        edge = (out[..., 0, :].sub(out[..., 4, :]).abs().max() + out[..., :, 0].sub(out[..., :, 4]).abs().max())
+        assert (edge > 1e-4) == uneven, padding

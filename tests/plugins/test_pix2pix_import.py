@@ -118,7 +118,7 @@ def test_imported_generator_reproduces_the_reference_output(tmp_path, num_downs,
     reference = seeded(ReferenceUnet(num_downs, 4, norm), seed=num_downs)
     result = claim(save(tmp_path, reference.state_dict()))
     assert result.config == {"ngf": 4, "num_downs": num_downs, "norm": norm, "use_dropout": True,
-                             "size": 2**num_downs}
+                             "size": 2**num_downs, "upsample": "transposed"}
     model = build_with_weights(plugin.build, result.config, result.state_dict, label="golden")
     x = torch.rand(2, 3, 2**num_downs, 2**num_downs, generator=torch.Generator().manual_seed(1)) * 2 - 1
     with torch.no_grad():
@@ -135,7 +135,8 @@ def test_full_size_file_with_module_prefix_imports(tmp_path):
              for k, s in layout.items()}
     result = claim(save(tmp_path, state, "latest_net_G.pth"))
     assert result.translator == "pix2pix"
-    assert result.config == {"ngf": 64, "num_downs": 8, "norm": "batch", "use_dropout": True, "size": 256}
+    assert result.config == {"ngf": 64, "num_downs": 8, "norm": "batch", "use_dropout": True, "size": 256,
+                             "upsample": "transposed"}
     assert "'module.' prefix stripped" in result.description and "8 levels" in result.description
     parameters = sum(v.numel() for k, v in result.state_dict.items() if "running" not in k and "batches" not in k)
     assert parameters == 54_413_955
@@ -178,7 +179,7 @@ def test_cyclegan_and_pix2pix_leave_each_others_files_alone(tmp_path):
     resnet_file = save(tmp_path, resnet, "horse2zebra.pth")
     assert cyclegan_checkpoints.claim(unet, None, ImportContext()) is None
     assert claim(resnet_file) is None
-    patchgan = save(tmp_path, networks.PatchDiscriminator(4).state_dict(), "latest_net_D.pth")
+    patchgan = save(tmp_path, networks.build_discriminator(4).state_dict(), "latest_net_D.pth")
     assert claim(patchgan) is None
     assert checkpoints.claim(unet, "cyclegan", ImportContext()) is None
     registry = load_registry(third_party=False)

@@ -18,7 +18,7 @@ def count(module: nn.Module) -> int:
 def test_paper_generator_and_discriminator_sizes():
     with torch.device("meta"):
         generator = networks.UnetGenerator(ngf=64, num_downs=8)
-        discriminator = networks.PatchDiscriminator(ndf=64, n_layers=3)
+        discriminator = networks.build_discriminator(ndf=64, n_layers=3)
     assert count(generator) == 54_413_955
     assert count(discriminator) == 2_768_705  # C64-C128-C256-C512 on 6 channels
     assert discriminator.model[0].in_channels == 6
@@ -50,7 +50,7 @@ def test_dropout_sits_in_the_inner_decoder_levels(num_downs, dropout_levels):
 def test_shapes_and_range(batch, height, width):
     torch.manual_seed(0)
     generator = networks.UnetGenerator(ngf=4, num_downs=5).eval()
-    discriminator = networks.PatchDiscriminator(ndf=4, n_layers=3)
+    discriminator = networks.build_discriminator(ndf=4, n_layers=3)
     x = torch.rand(batch, 3, height, width) * 2 - 1
     with torch.no_grad():
         y = generator(x)

@@ -173,7 +173,12 @@ def test_bundled_model_loads_from_the_store_with_its_card(spec):
     card = json.loads((spec.models_dir / f"{BUNDLED}.json").read_text(encoding="utf-8"))
     assert card["translator"] == "pix2pix" and card["source"]["kind"] == "bundled"
     assert {"data", "steps", "time_s", "device"} <= set(card["training"])
-    assert {"heldout_psnr_db", "heldout_ssim"} <= set(card["metrics"])
+    metrics = card["metrics"]
+    for style in ("xdog", "canny"):
+        assert {f"heldout_psnr_db_{style}", f"heldout_ssim_{style}", f"heldout_psnr_db_{style}_drawing_baseline"} \
+            <= set(metrics)
+    # Pen-style (Canny) drawings of held-out objects gain at least 3 dB over the drawing itself.
+    assert metrics["heldout_psnr_db_canny"] >= metrics["heldout_psnr_db_canny_drawing_baseline"] + 3
     model = store.load(entry)
     assert not model.training
     assert all(t.dtype == torch.float32 for t in model.state_dict().values() if t.is_floating_point())

@@ -91,3 +91,41 @@ def test_xdog_of_a_flat_image_is_white():
 def test_wrong_shapes_are_refused(shape):
     with pytest.raises(ParameterError, match=r"\(B, 3, H, W\)"):
         extract_sketches(torch.rand(shape), seed=0)
+
+
+def test_canny_style_draws_thin_lines_on_the_edges():
+    from translator_plugins.pix2pix.sketches import CANNY
+
+    photos = object_on_white(batch=2)
+    sketches = extract_sketches(photos, seed=5, style=SketchStyle(canny=1.0, rotate=0.0, scale=0.0, shift=0.0))
+    values = sketches[:, 0]
+    assert 0.005 < (values < 0.5).float().mean() < 0.15  # thin lines, mostly paper
+    edge = edges(photos[0])
+    near_edge = torch.nn.functional.max_pool2d(edge[None, None].float(), 5, stride=1, padding=2)[0, 0] > 0
+    assert (values[0] < 0.5)[~near_edge].float().mean() < 0.01  # no ink away from the edges
+    assert torch.equal(extract_sketches(photos, 5, CANNY), extract_sketches(photos, 5, CANNY))
+
+
+def test_mixed_style_uses_both_kinds():
+    from translator_plugins.pix2pix.sketches import MIXED
+
+    photos = object_on_white(batch=8)
+    mixed = extract_sketches(photos, seed=2, style=MIXED)
+    xdog_only = extract_sketches(photos, seed=2, style=SketchStyle(canny=0.0, stroke=MIXED.stroke))
+    canny_only = extract_sketches(photos, seed=2, style=SketchStyle(canny=1.0, stroke=MIXED.stroke))
+    is_xdog = [torch.equal(mixed[i], xdog_only[i]) for i in range(8)]
+    is_canny = [torch.equal(mixed[i], canny_only[i]) for i in range(8)]
+    assert all(a != b for a, b in zip(is_xdog, is_canny))  # each image is one style or the other
+    assert any(is_xdog) and any(is_canny)
+
+
+def test_photos_are_told_from_drawings():
+    from translator.api.metrics import smooth_noisy_image
+    from translator_plugins.pix2pix.sketches import CANNY, MIXED, looks_like_photo
+
+    photos = object_on_white(batch=4)
+    assert looks_like_photo(photos)
+    assert looks_like_photo(torch.from_numpy(smooth_noisy_image(64, 64)).permute(2, 0, 1)[None])
+    assert looks_like_photo(photos.mean(dim=1, keepdim=True).expand(-1, 3, -1, -1) * 0.5 + 0.2)  # grey photo
+    for style in (SketchStyle(), CANNY, MIXED):
+        assert not looks_like_photo(extract_sketches(photos, seed=1, style=style))

@@ -85,7 +85,7 @@ def test_training_spec_has_the_papers_defaults():
     assert training.lr == 2e-4 and training.betas == (0.5, 0.999) and training.batch_size == 1
     defaults = {p.name: p.default_value for p in training.options}
     assert defaults == {"lambda_l1": 100.0, "ngf": 64, "num_downs": 8, "ndf": 64, "n_layers_d": 3,
-                        "sketches": "off"}
+                        "upsample": "auto", "sketches": "off"}
     assert training.input_from_target is derives_input
     assert derives_input({"sketches": "auto"}) and not derives_input({"sketches": "off"})
 
@@ -108,7 +108,8 @@ def test_paired_run_lowers_the_l1_loss_and_exports_a_loadable_model(tmp_path):
     store = ModelStore(load_registry())
     entry = store.get("tiny", "pix2pix")
     card = json.loads(entry.card_path.read_text())
-    assert card["config"] == {"ngf": 4, "num_downs": 5, "norm": "batch", "use_dropout": True, "size": 32}
+    assert card["config"] == {"ngf": 4, "num_downs": 5, "norm": "batch", "use_dropout": True, "size": 32,
+                              "upsample": "resize"}  # from scratch: no checkerboard
     assert card["training"]["data"]["A"]["images"] == 4 and card["training"]["gan_loss"] == "non-saturating"
     state = read_safetensors(entry.weights)
     assert all(t.dtype == torch.float16 for t in state.values() if t.is_floating_point())

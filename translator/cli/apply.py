@@ -82,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
         done += 1
         try:
             image = read_image(path) if path is not None else None
-            result = _translate(engine, spec, model, image, params)
+            result = _translate(engine, spec, model, image, params,
+                                warn=lambda message, name=label: bar.write(
+                                    f"translator: {name}: warning: {message}", file=sys.stderr))
             stem_source = path if path is not None else Path(_generated_stem(spec.name, params))
             target = _target(stem_source, args, spec.name, taken, suggest_output_path)
             write_image(target, result, overwrite=args.overwrite, protected=files)
@@ -142,11 +144,12 @@ def _open_model(registry: Any, translator: str, name: str | None) -> tuple[Any, 
         raise PluginError(f"{translator}: cannot build its network ({type(exc).__name__}: {exc})") from exc
 
 
-def _translate(engine: Any, spec: Any, model: Any, image: Any, params: dict[str, Any]) -> Any:
-    """`engine.run`, with anything else a plugin raises (even `SystemExit`; only Ctrl+C still
-    stops the batch) as `PluginError`."""
+def _translate(engine: Any, spec: Any, model: Any, image: Any, params: dict[str, Any],
+               warn: Any = None) -> Any:
+    """`engine.run` (its warnings about the input go to `warn`), with anything else a plugin
+    raises (even `SystemExit`; only Ctrl+C still stops the batch) as `PluginError`."""
     try:
-        return engine.run(spec, model, image, params)
+        return engine.run(spec, model, image, params, warn=warn)
     except (TranslatorError, KeyboardInterrupt):
         raise
     except BaseException as exc:  # noqa: BLE001 - a plugin must not end the batch

@@ -896,9 +896,10 @@ class MainWindow(QMainWindow):
                                                  lambda: self._open_model(spec.name, model_name))
             engine = self._engine(device, precision)
             cancel_check(cancel)
-            result = engine.run(spec, model, image, params, progress=progress, cancel=cancel)
+            warnings: list[str] = []
+            result = engine.run(spec, model, image, params, progress=progress, cancel=cancel, warn=warnings.append)
             record = RunRecord(translator=spec.name, model=loaded_name, params=dict(params),
-                               seconds=time.perf_counter() - start, result=result)
+                               seconds=time.perf_counter() - start, result=result, warnings=tuple(warnings))
             record.view = to_qimage(result)
             return record
 
@@ -943,7 +944,9 @@ class MainWindow(QMainWindow):
             self.shown_record = record
             self._refresh_canvas()
             self._refresh_history()
-        self.statusBar().showMessage(f"{record.translator} took {record.seconds:.2f} s", 8000)
+        took = f"{record.translator} took {record.seconds:.2f} s"
+        self.statusBar().showMessage(" ".join([took + (":" if record.warnings else ""), *record.warnings]),
+                                     20000 if record.warnings else 8000)
         self.run_finished.emit(record)
 
     def _run_failed(self, spec: TranslatorSpec, exc: BaseException) -> None:

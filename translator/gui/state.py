@@ -51,6 +51,8 @@ class RunRecord:
     finished: float = field(default_factory=time.time)
     view: Any = None
     """A display form of the result made by the GUI (a QImage), kept with it."""
+    warnings: tuple[str, ...] = ()
+    """What the translator said about the input (`RunContext.warn`), shown in the status bar."""
 
     def label(self) -> str:
         """One line for the history list."""
