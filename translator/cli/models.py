@@ -1,4 +1,4 @@
-"""`translator models list|import|remove`: the model store from the command line."""
+"""`translator models list|import|remove|export`: the model store from the command line."""
 from __future__ import annotations
 
 import argparse
@@ -35,6 +35,10 @@ def add_parser(sub: Any) -> None:
     removing.add_argument("name", help="model name (NAME or TRANSLATOR/NAME)")
     removing.add_argument("--plugin", help="translator the model belongs to")
     removing.set_defaults(run=run_remove)
+
+    from translator.cli import export
+
+    export.add_parser(models)
 
 
 def _store() -> Any:
