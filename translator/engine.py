@@ -251,11 +251,9 @@ class Engine:
                     weight[:, tile.x0:tile.x1] += w
                     index += 1
                 stop = rows[number + 1][0] if number + 1 < len(rows) else y1
-                done = min(stop, image.height) - y0
-                if done > 0:
-                    blended = total[:done, :image.width] / np.maximum(weight[:done, :image.width], 1e-8)
-                    quantize(blended, result.dtype, out=result[y0:y0 + done])
-                carry = (total[stop - y0:], weight[stop - y0:])
+                _finish_rows(total, weight, result, y0, min(stop, image.height) - y0)
+                carry = (total[stop - y0:].copy(), weight[stop - y0:].copy())
+                del total, weight
         return result, finite
 
     def _forward(self, spec: TranslatorSpec, model: nn.Module, images: Tensor, params: Mapping[str, Any],
@@ -339,6 +337,21 @@ def _pad_to_multiple(images: Tensor, multiple: int) -> Tensor:
         return images
     mode = "reflect" if pad_h < height and pad_w < width else "replicate"
     return F.pad(images, (0, pad_w, 0, pad_h), mode=mode)
+
+
+FINISH_ROWS = 64
+"""Rows blended and rounded at a time, so the temporaries stay small however wide the image."""
+
+
+def _finish_rows(total: np.ndarray, weight: np.ndarray, result: np.ndarray, top: int, count: int) -> None:
+    """Divide the first `count` rows of a band's weighted sums by their weights (in place) and
+    write them, rounded to `result`'s dtype, into `result[top:top + count]`."""
+    width = result.shape[1]
+    for start in range(0, max(count, 0), FINISH_ROWS):
+        stop = min(count, start + FINISH_ROWS)
+        sums = total[start:stop, :width]
+        np.divide(sums, np.maximum(weight[start:stop, :width], 1e-8), out=sums)
+        quantize(sums, result.dtype, out=result[top + start:top + stop])
 
 
 def _pad_planes(planes: np.ndarray, multiple: int) -> np.ndarray:

@@ -143,7 +143,7 @@ def write_image(path: str | Path, image: Image, *, overwrite: bool = False,
     try:
         os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved image follows the umask
         with os.fdopen(fd, "wb") as handle:
-            handle.write(encoded.tobytes())
+            handle.write(memoryview(encoded))  # no copy of a big encoded image
             handle.flush()
             os.fsync(handle.fileno())
         if overwrite:
