@@ -7,7 +7,10 @@
 For each translator with an input image: its default model (bundled, else a fresh network of
 `default_config`), a noise-and-gradient test image of `--size`, the time of a whole-image run and
 of a tiled run (tiles of `--tile-pixels`, default a quarter of the image), and the largest
-absolute difference between the two results (0-1 scale). GENERATE translators are timed once.
+absolute difference between the two results (0-1 scale). `network_s` is the translator's own
+`translate` on a prepared tensor of the same (padded) size, and `whole_vs_network` the ratio of
+the engine's whole-image time to it (the engine's overhead: conversions, padding, checks).
+GENERATE translators are timed once.
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ def bench(spec: Any, model: Any, *, width: int, height: int, tile_pixels: int, d
     tiled_engine = Engine(device, precision, tile_pixels=tile_pixels)
     whole = whole_engine.run(spec, model, image)
     tiled = tiled_engine.run(spec, model, image)
+    network_s = _best(_network_run(spec, model, whole_engine, width, height), repeat)
     record.update(
         size=f"{width}x{height}",
         device=str(whole_engine.device),
@@ -44,8 +48,33 @@ def bench(spec: Any, model: Any, *, width: int, height: int, tile_pixels: int, d
         tile_pixels=tile_pixels if spec.tileable else None,
         tiled_max_abs_diff=float(np.abs(whole.rgb - tiled.rgb).max()) if spec.tileable else None,
         tiled_mean_abs_diff=float(np.abs(whole.rgb - tiled.rgb).mean()) if spec.tileable else None,
+        network_s=network_s,
     )
+    record["whole_vs_network"] = round(record["whole_s"] / max(network_s, 1e-9), 3)
     return record
+
+
+def _network_run(spec: Any, model: Any, engine: Any, width: int, height: int) -> Any:
+    """A plain forward: `spec.translate` on a prepared tensor of the engine's padded size."""
+    import torch
+
+    from translator.params import resolve_params
+    from translator.spec import RunContext
+
+    multiple = max(int(spec.size_multiple), 1)
+    dtype = next(model.parameters()).dtype if any(True for _ in model.parameters()) else torch.float32
+    images = torch.rand(1, 3, -(-height // multiple) * multiple, -(-width // multiple) * multiple,
+                        device=engine.device, dtype=dtype)
+    params = resolve_params(spec.params, {})
+    ctx = RunContext(device=engine.device, dtype=dtype)
+
+    def run() -> None:
+        with torch.inference_mode():
+            spec.translate(model, images, params, ctx)
+        if engine.device.type == "cuda":
+            torch.cuda.synchronize(engine.device)
+
+    return run
 
 
 def _best(run: Any, repeat: int) -> float:

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default: 2)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: the available cores)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a plugin training option (e.g. n_blocks=6); ignored by plugins without it")
     parser.add_argument("--json", action="store_true", help="one JSON record per line")
@@ -99,8 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     from translator.params import parse_assignments
     from translator.plugins import load_registry
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    from translator.device import configure_cpu_threads
+
+    configure_cpu_threads(args.threads)  # default: the available cores, as translator-train does
     registry = load_registry()
     names = args.plugin or sorted(n for n, s in registry.translators.items() if s.training is not None)
     overrides = parse_assignments(args.set)

@@ -248,6 +248,7 @@ def test_list_devices_ends_with_the_cpu():
     assert devices[-1].name == "cpu" and all(d.title for d in devices)
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_half_precision_matches_fp32():
     image = make_image(64, 48, pattern="noise")

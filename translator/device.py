@@ -5,6 +5,7 @@ the functions (this module is imported at start-up).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -133,3 +134,80 @@ def is_out_of_memory(exc: BaseException) -> bool:
     if isinstance(exc, (torch.OutOfMemoryError, MemoryError)):
         return True
     return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+# -- CPU threads ---------------------------------------------------------------------------------
+
+def available_cores() -> int:
+    """CPU cores this process may use: the affinity mask, further limited by a cgroup CPU quota
+    (cgroup v2 `cpu.max` or v1 `cpu.cfs_quota_us`, rounded up); at least 1."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota()
+    if quota is not None:
+        cores = min(cores, max(1, math.ceil(quota)))
+    return max(1, cores)
+
+
+def default_loader_workers(cores: int | None = None) -> int:
+    """Data-loader worker processes by default: min(4, cores - 1), so one core is left to the
+    training step itself; 0 (load in the main process) on a single core."""
+    cores = available_cores() if cores is None else cores
+    return max(0, min(4, cores - 1))
+
+
+def default_threads() -> int:
+    """Intra-op threads by default: `available_cores()`, or fewer when the user set
+    OMP_NUM_THREADS (an explicit choice wins)."""
+    import os
+
+    cores = available_cores()
+    try:
+        wanted = int(os.environ.get("OMP_NUM_THREADS", "") or 0)
+    except ValueError:
+        wanted = 0
+    return min(cores, wanted) if wanted > 0 else cores
+
+
+def configure_cpu_threads(cores: int | None = None) -> int:
+    """Set torch's intra-op threads to `cores` (default: `default_threads()`) and return it.
+
+    Inter-op threads are left alone: they can be set only before the first parallel op."""
+    import torch
+
+    count = default_threads() if cores is None else max(1, int(cores))
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)
+    return count
+
+
+def _cgroup_cpu_quota(root: str = "/sys/fs/cgroup") -> float | None:
+    """CPUs granted by the cgroup quota of this process, or None when unlimited or unknown."""
+    from pathlib import Path
+
+    base = Path(root)
+    try:  # cgroup v2: this process's own group, as /proc/self/cgroup names it ("0::/path")
+        own = [line[3:].strip() for line in Path("/proc/self/cgroup").read_text().splitlines()
+               if line.startswith("0::")]
+    except OSError:
+        own = []
+    candidates = [base / own[0].lstrip("/") / "cpu.max"] if own and own[0] not in ("", "/") else []
+    for path in [*candidates, base / "cpu.max"]:
+        try:
+            text = path.read_text().split()
+        except OSError:
+            continue
+        try:
+            return int(text[0]) / int(text[1]) if len(text) == 2 and text[0] != "max" else None
+        except ValueError:
+            return None
+    try:  # cgroup v1
+        quota = int((base / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((base / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota / period if quota > 0 and period > 0 else None

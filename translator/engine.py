@@ -21,10 +21,10 @@ import numpy as np
 
 from translator import device as devices
 from translator.errors import DeviceError, PluginError, TranslatorError
-from translator.image import Image
+from translator.image import Image, quantize, to_float
 from translator.params import resolve_params
 from translator.spec import Cancellable, RunContext, TaskKind, TranslatorSpec, collecting_warnings
-from translator.tiling import blend_weights, plan_tiles, tile_side
+from translator.tiling import band_rows, blend_weights, plan_tiles, tile_side
 
 if TYPE_CHECKING:
     import torch
@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
 ProgressFn = Callable[[float, str], None]
 
-CPU_TILE_PIXELS = 2048 * 2048
-"""Largest tile on the CPU (memory of the host, not speed, is the limit there)."""
+CPU_TILE_PIXELS = 1536 * 1536
+"""Largest tile on the CPU: memory of the host, not speed, is the limit there (about 1.1 GB of
+activations for the bundled CycleGAN, whatever the image size)."""
 MIN_TILE_PIXELS = 32 * 32
 """Out-of-memory retries stop below this tile size."""
 BYTES_PER_PIXEL = 12_000
@@ -47,10 +48,15 @@ class Engine:
     device: "auto" (CUDA, then Apple's GPU, then CPU), "cpu", "cuda", "cuda:N" or "mps".
     precision: "auto" (fp16 on GPUs for translators that allow it), "fp32", "fp16" or "bf16".
     tile_pixels: largest tile, in pixels; None picks one from the device's free memory.
-    Raises `DeviceError` for a device or precision that is not available here.
+    backend: "torch" (default), "onnxruntime" (the translator's graph exported and run in ONNX
+        Runtime; CPU, float32) or "auto" (whichever measured faster here for the model and size,
+        see `translator.onnx_backend`). Tiles that share image-wide state always run in PyTorch.
+    On the CPU, torch's intra-op threads are set to the available cores (`device.default_threads`).
+    Raises `DeviceError` for a device, precision or backend that is not available here.
     """
 
-    def __init__(self, device: str = "auto", precision: str = "auto", tile_pixels: int | None = None) -> None:
+    def __init__(self, device: str = "auto", precision: str = "auto", tile_pixels: int | None = None,
+                 backend: str = "torch") -> None:
         if precision not in devices.PRECISIONS:
             raise DeviceError(f"unknown precision {precision!r}; use one of {', '.join(devices.PRECISIONS)}")
         if tile_pixels is not None and tile_pixels < MIN_TILE_PIXELS:
@@ -59,9 +65,16 @@ class Engine:
         self.precision = precision
         devices.resolve_dtype(precision, self.device)  # refuse fp16 on the CPU now, not mid-batch
         self.tile_pixels = tile_pixels
+        from translator.onnx_backend import check_backend
+
+        self.backend = check_backend(backend)
+        self._onnx: Any = None
+        if self.device.type == "cpu":
+            devices.configure_cpu_threads()
 
     def __repr__(self) -> str:
-        return f"Engine(device={str(self.device)!r}, precision={self.precision!r}, tile_pixels={self.tile_pixels})"
+        return (f"Engine(device={str(self.device)!r}, precision={self.precision!r}, "
+                f"tile_pixels={self.tile_pixels}, backend={self.backend!r})")
 
     # -- public --------------------------------------------------------------------------------
 
@@ -88,7 +101,7 @@ class Engine:
         self._place(spec, model, dtype)
         try:
             with collecting_warnings(warn):
-                rgb = self._run_with_precision(spec, model, image, values, dtype, report, cancel)
+                pixels = self._run_with_precision(spec, model, image, values, dtype, report, cancel)
         except TranslatorError:
             raise
         except Exception as exc:
@@ -102,8 +115,8 @@ class Engine:
                 devices.empty_cache(self.device)
         report(1.0, "done")
         if image is None:
-            return Image(rgb=rgb)
-        return image.with_rgb(rgb)
+            return Image(pixels)
+        return image.with_rgb(pixels)
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -125,43 +138,43 @@ class Engine:
     def _run_with_precision(self, spec: TranslatorSpec, model: nn.Module, image: Image | None,
                             params: Mapping[str, Any], dtype: torch.dtype, report: ProgressFn,
                             cancel: Cancellable | None) -> np.ndarray:
-        """Run once; if half precision produced NaN or infinity, once more in float32."""
+        """Run once; if half precision produced NaN or infinity, once more in float32.
+
+        Returns (H, W, 3) planes of the input's dtype (float32 for generators)."""
         import torch
 
-        rgb = self._run_at(spec, model, image, params, dtype, report, cancel)
-        if np.isfinite(rgb).all():
-            return rgb
+        pixels, finite = self._run_at(spec, model, image, params, dtype, report, cancel)
+        if finite:
+            return pixels
         if dtype == torch.float32:
             raise PluginError(f"{spec.name} produced NaN or infinite values")
         report(0.0, "half precision overflowed; running again in float32")
         self._place(spec, model, torch.float32)
         try:
-            rgb = self._run_at(spec, model, image, params, torch.float32, report, cancel)
+            pixels, finite = self._run_at(spec, model, image, params, torch.float32, report, cancel)
         finally:
             self._place(spec, model, dtype)
-        if not np.isfinite(rgb).all():
+        if not finite:
             raise PluginError(f"{spec.name} produced NaN or infinite values")
-        return rgb
+        return pixels
 
     def _run_at(self, spec: TranslatorSpec, model: nn.Module, image: Image | None, params: Mapping[str, Any],
-                dtype: torch.dtype, report: ProgressFn, cancel: Cancellable | None) -> np.ndarray:
-        """(H, W, 3) float32 result, not yet checked for finiteness."""
+                dtype: torch.dtype, report: ProgressFn, cancel: Cancellable | None) -> tuple[np.ndarray, bool]:
+        """(H, W, 3) result planes and whether every value the network produced was finite."""
         import torch
 
         grad = torch.enable_grad() if spec.needs_grad else torch.inference_mode()
         with grad:
-            if image is None:
+            if image is None or spec.task is TaskKind.GENERATE:
                 ctx = RunContext(device=self.device, dtype=dtype, on_progress=report, cancel=cancel)
                 ctx.check_cancelled()
-                return _to_numpy(self._translate(spec, model, None, params, ctx))
-            if spec.task is TaskKind.GENERATE:
-                ctx = RunContext(device=self.device, dtype=dtype, on_progress=report, cancel=cancel)
-                ctx.check_cancelled()
-                return _to_numpy(self._translate(spec, model, _to_tensor(image.rgb, self.device, dtype), params, ctx))
+                given = None if image is None else _to_tensor(image.pixels, self.device, dtype)
+                rgb = _to_numpy(self._translate(spec, model, given, params, ctx))
+                return rgb, bool(np.isfinite(rgb).all())
             return self._run_image(spec, model, image, params, dtype, report, cancel)
 
     def _run_image(self, spec: TranslatorSpec, model: nn.Module, image: Image, params: Mapping[str, Any],
-                   dtype: torch.dtype, report: ProgressFn, cancel: Cancellable | None) -> np.ndarray:
+                   dtype: torch.dtype, report: ProgressFn, cancel: Cancellable | None) -> tuple[np.ndarray, bool]:
         """An input image, whole or as tiles, with out-of-memory retries at smaller tiles."""
         multiple = max(int(spec.size_multiple), 1)
         budget = self._tile_budget()
@@ -185,46 +198,97 @@ class Engine:
                 report(0.0, f"out of memory; retrying with tiles of {tile_side(budget, multiple)} px")
 
     def _run_whole(self, spec: TranslatorSpec, model: nn.Module, image: Image, params: Mapping[str, Any],
-                   dtype: torch.dtype, report: ProgressFn, cancel: Cancellable | None, multiple: int) -> np.ndarray:
+                   dtype: torch.dtype, report: ProgressFn, cancel: Cancellable | None,
+                   multiple: int) -> tuple[np.ndarray, bool]:
         ctx = RunContext(device=self.device, dtype=dtype, on_progress=report, cancel=cancel)
         ctx.check_cancelled()
-        tensor = _to_tensor(image.rgb, self.device, dtype)
+        tensor = _to_tensor(image.pixels, self.device, dtype)
         padded = _pad_to_multiple(tensor, multiple)
-        out = self._translate(spec, model, padded, params, ctx)
+        out = self._forward(spec, model, padded, params, ctx)
         _check_shape(spec, out, padded)
-        return _to_numpy(out[..., :image.height, :image.width])
+        rgb = _to_numpy(out[..., :image.height, :image.width])
+        return rgb, bool(np.isfinite(rgb).all())  # one tile's worth: kept in float32, unrounded
 
     def _run_tiled(self, spec: TranslatorSpec, model: nn.Module, image: Image, params: Mapping[str, Any],
                    dtype: torch.dtype, report: ProgressFn, cancel: Cancellable | None, multiple: int,
-                   budget: int) -> np.ndarray:
-        import torch
-
-        full = _pad_to_multiple(_to_tensor(image.rgb, torch.device("cpu"), torch.float32), multiple)
-        height, width = full.shape[-2:]
+                   budget: int) -> tuple[np.ndarray, bool]:
+        """Tiles read from the image's own planes and converted to floats one at a time; finished
+        rows of tiles are blended and written into planes of the input's dtype (uint8 for an
+        8-bit file), so memory holds the input, the output and one band of float rows, whatever
+        the image's height. (A whole-image run, at most one tile big, returns float32.)"""
+        planes = _pad_planes(image.pixels, multiple)
+        height, width = planes.shape[:2]
         overlap = -(-max(int(spec.tile_overlap), 0) // multiple) * multiple
         side = max(tile_side(budget, multiple), 3 * overlap + multiple)
         tiles = plan_tiles(height, width, side=side, overlap=overlap, multiple=multiple)
         setup = contextlib.nullcontext()
         if spec.prepare_tiling is not None:
-            preview = _preview(full, budget, multiple).to(self.device, dtype)
+            preview = _to_tensor(_preview(planes, budget, multiple), self.device, dtype)
             ctx = RunContext(device=self.device, dtype=dtype, cancel=cancel)
             setup = spec.prepare_tiling(model, preview, params, ctx)
-        total = np.zeros((height, width, 3), dtype=np.float32)
-        weight = np.zeros((height, width, 1), dtype=np.float32)
+        result = np.empty((image.height, image.width, 3), dtype=image.pixels.dtype)
+        finite = True
+        rows = band_rows(tiles)
+        carry: tuple[np.ndarray, np.ndarray] | None = None
+        index = 0
         with setup:
-            for index, tile in enumerate(tiles):
-                ctx = RunContext(device=self.device, dtype=dtype, cancel=cancel,
-                                 on_progress=_scaled(report, index, len(tiles)))
+            for number, (y0, y1, row) in enumerate(rows):
+                total = np.zeros((y1 - y0, width, 3), dtype=np.float32)
+                weight = np.zeros((y1 - y0, width, 1), dtype=np.float32)
+                if carry is not None:
+                    total[:len(carry[0])] += carry[0]
+                    weight[:len(carry[1])] += carry[1]
+                for tile in row:
+                    ctx = RunContext(device=self.device, dtype=dtype, cancel=cancel,
+                                     on_progress=_scaled(report, index, len(tiles)))
+                    ctx.check_cancelled()
+                    ctx.progress(0.0, f"tile {index + 1} of {len(tiles)}")
+                    patch = _to_tensor(planes[tile.y0:tile.y1, tile.x0:tile.x1], self.device, dtype)
+                    out = self._forward(spec, model, patch, params, ctx, shared_state=spec.prepare_tiling is not None)
+                    _check_shape(spec, out, patch)
+                    rgb = _to_numpy(out)
+                    finite = finite and bool(np.isfinite(rgb).all())
+                    w = blend_weights(tile, height, width, overlap)[..., None]
+                    total[:, tile.x0:tile.x1] += rgb * w
+                    weight[:, tile.x0:tile.x1] += w
+                    index += 1
+                stop = rows[number + 1][0] if number + 1 < len(rows) else y1
+                _finish_rows(total, weight, result, y0, min(stop, image.height) - y0)
+                carry = (total[stop - y0:].copy(), weight[stop - y0:].copy())
+                del total, weight
+        return result, finite
+
+    def _forward(self, spec: TranslatorSpec, model: nn.Module, images: Tensor, params: Mapping[str, Any],
+                 ctx: RunContext, *, shared_state: bool = False) -> Tensor:
+        """`images` through the translator, on the engine's backend (PyTorch for tiles that share
+        image-wide state, and wherever "auto" measured PyTorch faster)."""
+        if self.backend != "torch" and not shared_state:
+            session = self._onnx_session(spec, model, images, params, ctx)
+            if session is not None:
                 ctx.check_cancelled()
-                ctx.progress(0.0, f"tile {index + 1} of {len(tiles)}")
-                patch = full[..., tile.y0:tile.y1, tile.x0:tile.x1].to(self.device, dtype)
-                out = self._translate(spec, model, patch, params, ctx)
-                _check_shape(spec, out, patch)
-                w = blend_weights(tile, height, width, overlap)[..., None]
-                total[tile.y0:tile.y1, tile.x0:tile.x1] += _to_numpy(out) * w
-                weight[tile.y0:tile.y1, tile.x0:tile.x1] += w
-        result = total / np.maximum(weight, 1e-8)
-        return np.ascontiguousarray(result[:image.height, :image.width])
+                return self._onnx.run(session, images)
+        return self._translate(spec, model, images, params, ctx)
+
+    def _onnx_session(self, spec: TranslatorSpec, model: nn.Module, images: Tensor,
+                      params: Mapping[str, Any], ctx: RunContext) -> Any:
+        """The ONNX Runtime session to use, or None for PyTorch. Raises `DeviceError` when the
+        backend was asked for by name and cannot serve, `ExportError` when the export fails."""
+        from translator.onnx_backend import OnnxBackend
+
+        if self._onnx is None:
+            self._onnx = OnnxBackend()
+        reason = self._onnx.supports(spec, params, self.device, ctx.dtype)
+        if reason:
+            if self.backend == "onnxruntime":
+                raise DeviceError(f"backend onnxruntime: {reason}")
+            return None
+        if self.backend == "auto":
+            choice = self._onnx.choose(spec, model, params, images,
+                                       lambda x: self._translate(spec, model, x, params, ctx))
+            if choice == "torch":
+                return None
+        height, width = images.shape[-2:]
+        return self._onnx.session(spec, model, params, height, width)
 
     def _translate(self, spec: TranslatorSpec, model: nn.Module, images: Tensor | None,
                    params: Mapping[str, Any], ctx: RunContext) -> Tensor:
@@ -247,11 +311,15 @@ class Engine:
 
 # -- tensors -----------------------------------------------------------------------------------
 
-def _to_tensor(rgb: np.ndarray, device: torch.device, dtype: torch.dtype) -> Tensor:
-    """(H, W, 3) float32 array -> (1, 3, H, W) tensor."""
+def _to_tensor(planes: np.ndarray, device: torch.device, dtype: torch.dtype) -> Tensor:
+    """(H, W, 3) uint8, uint16 or float32 planes -> (1, 3, H, W) tensor in [0, 1]."""
     import torch
 
-    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].to(device=device, dtype=dtype)
+    if planes.dtype == np.uint8:
+        tensor = torch.from_numpy(np.ascontiguousarray(planes)).to(device)
+        return tensor.permute(2, 0, 1)[None].to(dtype=torch.float32).mul_(1.0 / 255.0).to(dtype)
+    floats = to_float(np.ascontiguousarray(planes))
+    return torch.from_numpy(floats).permute(2, 0, 1)[None].to(device=device, dtype=dtype)
 
 
 def _to_numpy(images: Tensor) -> np.ndarray:
@@ -273,17 +341,45 @@ def _pad_to_multiple(images: Tensor, multiple: int) -> Tensor:
     return F.pad(images, (0, pad_w, 0, pad_h), mode=mode)
 
 
-def _preview(full: Tensor, budget: int, multiple: int) -> Tensor:
-    """The whole image scaled down to fit `budget` pixels (area averaging), on the size grid."""
-    import torch.nn.functional as F
+FINISH_ROWS = 64
+"""Rows blended and rounded at a time, so the temporaries stay small however wide the image."""
 
-    height, width = full.shape[-2:]
+
+def _finish_rows(total: np.ndarray, weight: np.ndarray, result: np.ndarray, top: int, count: int) -> None:
+    """Divide the first `count` rows of a band's weighted sums by their weights (in place) and
+    write them, rounded to `result`'s dtype, into `result[top:top + count]`."""
+    width = result.shape[1]
+    for start in range(0, max(count, 0), FINISH_ROWS):
+        stop = min(count, start + FINISH_ROWS)
+        sums = total[start:stop, :width]
+        np.divide(sums, np.maximum(weight[start:stop, :width], 1e-8), out=sums)
+        quantize(sums, result.dtype, out=result[top + start:top + stop])
+
+
+def _pad_planes(planes: np.ndarray, multiple: int) -> np.ndarray:
+    """Pad bottom and right to a multiple of `multiple` like `_pad_to_multiple` (reflect where
+    possible, else edge), in the planes' own dtype; the array itself when no padding is needed."""
+    height, width = planes.shape[:2]
+    pad_h = -height % multiple
+    pad_w = -width % multiple
+    if not pad_h and not pad_w:
+        return planes
+    mode = "reflect" if pad_h < height and pad_w < width else "edge"
+    return np.pad(planes, ((0, pad_h), (0, pad_w), (0, 0)), mode=mode)
+
+
+def _preview(planes: np.ndarray, budget: int, multiple: int) -> np.ndarray:
+    """The whole image scaled down to fit `budget` pixels (area averaging), on the size grid, as
+    (h, w, 3) float32 in [0, 1]."""
+    import cv2
+
+    height, width = planes.shape[:2]
     scale = min(1.0, math.sqrt(budget / (height * width)))
     size = (max(multiple, round(height * scale) // multiple * multiple),
             max(multiple, round(width * scale) // multiple * multiple))
     if size == (height, width):
-        return full
-    return F.interpolate(full, size=size, mode="area")
+        return to_float(planes)
+    return to_float(cv2.resize(planes, (size[1], size[0]), interpolation=cv2.INTER_AREA))
 
 
 def _check_shape(spec: TranslatorSpec, out: Tensor, given: Tensor) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from translator.errors import ImageError
-from translator.image import Image
+from translator.image import Image, quantize, to_float
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".jp2", ".pbm",
                             ".pgm", ".ppm", ".pnm", ".exr", ".hdr", ".gif"})
@@ -98,7 +98,7 @@ def read_image(path: str | Path, *, max_pixels: int | None = None) -> Image:
     except OSError as exc:
         raise ImageError(f"{path}: cannot read ({exc.strerror or exc})") from None
     image = decode_image_bytes(data, str(path), max_pixels=limit)
-    return Image(rgb=image.rgb, alpha=image.alpha, bit_depth=image.bit_depth, source=path,
+    return Image(image.pixels, alpha=image.alpha, bit_depth=image.bit_depth, source=path,
                  grayscale=image.grayscale)
 
 
@@ -181,7 +181,7 @@ def write_image(path: str | Path, image: Image, *, overwrite: bool = False,
     try:
         os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved image follows the umask
         with os.fdopen(fd, "wb") as handle:
-            handle.write(encoded.tobytes())
+            handle.write(memoryview(encoded))  # no copy of a big encoded image
             handle.flush()
             os.fsync(handle.fileno())
         if overwrite:
@@ -453,33 +453,33 @@ def _clean(text: str) -> str:
 
 
 def _to_image(decoded: np.ndarray, source: str) -> Image:
-    """OpenCV's decoded array (gray, BGR or BGRA; uint8, uint16 or float) -> `Image`."""
+    """OpenCV's decoded array (gray, BGR or BGRA; uint8, uint16 or float) -> `Image`, colour kept
+    as uint8/uint16 planes (float sources become float32 in [0, 1])."""
     if decoded.dtype == np.uint8:
-        scale, depth = 255.0, 8
+        depth = 8
     elif decoded.dtype == np.uint16:
-        scale, depth = 65535.0, 16
+        depth = 16
     elif decoded.dtype in (np.float32, np.float64, np.float16):
-        scale, depth = 1.0, 16
+        depth = 16
+        decoded = np.clip(np.nan_to_num(decoded.astype(np.float32)), 0.0, 1.0)
     else:
         raise ImageError(f"{source}: unsupported pixel type {decoded.dtype}")
-    pixels = decoded.astype(np.float32) / np.float32(scale)
-    if pixels.ndim == 2:
-        pixels = pixels[..., None]
-    channels = pixels.shape[2]
+    if decoded.ndim == 2:
+        decoded = decoded[..., None]
+    channels = decoded.shape[2]
     alpha = None
     if channels in (2, 4):
-        alpha = np.ascontiguousarray(np.clip(pixels[..., -1], 0.0, 1.0))
-        pixels = pixels[..., :-1]
-    if pixels.shape[2] == 1:
-        rgb = np.repeat(pixels, 3, axis=2)
+        alpha = np.ascontiguousarray(np.clip(to_float(decoded[..., -1]), 0.0, 1.0), dtype=np.float32)
+        decoded = decoded[..., :-1]
+    if decoded.shape[2] == 1:
+        rgb = np.repeat(decoded, 3, axis=2)
         grayscale = True
-    elif pixels.shape[2] == 3:
-        rgb = pixels[..., ::-1]
+    elif decoded.shape[2] == 3:
+        rgb = np.ascontiguousarray(decoded[..., ::-1])
         grayscale = False
     else:
         raise ImageError(f"{source}: unsupported number of channels ({channels})")
-    rgb = np.ascontiguousarray(np.clip(np.nan_to_num(rgb), 0.0, 1.0), dtype=np.float32)
-    return Image(rgb=rgb, alpha=alpha, bit_depth=depth, grayscale=grayscale)
+    return Image(rgb, alpha=alpha, bit_depth=depth, grayscale=grayscale)
 
 
 def _orient(image: Image, orientation: int) -> Image:
@@ -498,18 +498,21 @@ def _orient(image: Image, orientation: int) -> Image:
         return np.ascontiguousarray(array)
 
     alpha = fix(image.alpha) if image.alpha is not None else None
-    return Image(rgb=fix(image.rgb), alpha=alpha, bit_depth=image.bit_depth, source=image.source,
+    return Image(fix(image.pixels), alpha=alpha, bit_depth=image.bit_depth, source=image.source,
                  grayscale=image.grayscale)
 
 
 def _to_array(image: Image, depth: int, *, keep_alpha: bool) -> np.ndarray:
-    """`Image` -> OpenCV BGR(A) array of uint8 or uint16."""
-    scale, dtype = (65535.0, np.uint16) if depth == 16 else (255.0, np.uint8)
-    channels = [image.rgb[..., 2], image.rgb[..., 1], image.rgb[..., 0]]
+    """`Image` -> OpenCV BGR(A) array of uint8 or uint16 (without a float copy when the image's
+    planes already have that depth)."""
+    dtype = np.uint16 if depth == 16 else np.uint8
+    planes = image.pixels
+    if planes.dtype != dtype:
+        planes = quantize(to_float(planes), np.dtype(dtype))
+    channels = [planes[..., 2], planes[..., 1], planes[..., 0]]
     if keep_alpha and image.alpha is not None:
-        channels.append(image.alpha)
-    stacked = np.stack(channels, axis=-1)
-    return (np.clip(np.nan_to_num(stacked), 0.0, 1.0) * scale + 0.5).astype(dtype)
+        channels.append(quantize(image.alpha, np.dtype(dtype)))
+    return np.stack(channels, axis=-1)
 
 
 def _link_exclusive(temp: Path, target: Path) -> None:

@@ -69,6 +69,17 @@ def _spans(length: int, side: int, overlap: int) -> list[tuple[int, int]]:
     return [(max(start - overlap, 0), min(stop + overlap, length)) for start, stop in zip(bounds, bounds[1:])]
 
 
+def band_rows(tiles: list[Tile]) -> list[tuple[int, int, list[Tile]]]:
+    """Tiles of `plan_tiles` grouped by row: (y0, y1, the row's tiles), top to bottom."""
+    rows: list[tuple[int, int, list[Tile]]] = []
+    for tile in tiles:
+        if rows and rows[-1][0] == tile.y0 and rows[-1][1] == tile.y1:
+            rows[-1][2].append(tile)
+        else:
+            rows.append((tile.y0, tile.y1, [tile]))
+    return rows
+
+
 def blend_weights(tile: Tile, height: int, width: int, overlap: int) -> np.ndarray:
     """(tile.height, tile.width) float32 weights of `tile`'s output, for an image of `height` x
     `width`; edges on the image border get full weight."""

@@ -1,5 +1,5 @@
-"""`translator models list|import|remove|available|get`: the model store and the catalog of
-published models from the command line."""
+"""`translator models list|import|remove|available|get|export`: the model store, the catalog of
+published models and ONNX export from the command line."""
 from __future__ import annotations
 
 import argparse
@@ -53,6 +53,10 @@ def add_parser(sub: Any) -> None:
     getting.add_argument("names", nargs="+", metavar="NAME", help="catalog name (NAME or PLUGIN/NAME)")
     getting.add_argument("--force", action="store_true", help="download and install again even when installed")
     getting.set_defaults(run=run_get)
+
+    from translator.cli import export
+
+    export.add_parser(models)
 
 
 def _store() -> Any:

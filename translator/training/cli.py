@@ -73,7 +73,7 @@ def build_parser(spec: TranslatorSpec | None) -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, metavar="S", help="random seed (default: 0)")
     run.add_argument("--sample-every", type=int, metavar="N", help="write a sample grid every N steps (default: 500)")
     run.add_argument("--save-every", type=int, metavar="N", help="write a checkpoint every N steps (default: 1000)")
-    run.add_argument("--workers", type=int, metavar="N", help="image decoding processes (default: 4)")
+    run.add_argument("--workers", type=int, metavar="N", help="image decoding processes (default: min(4, available cores - 1))")
     run.add_argument("--quiet", action="store_const", const=True, help="no progress bar")
     run.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
 

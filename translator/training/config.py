@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from translator.device import default_loader_workers
 from translator.errors import ParameterError
 from translator.training.context import OPTIMIZERS
 from translator.training.losses import GAN_LOSSES
@@ -65,7 +66,7 @@ class TrainConfig:
     out: str = ""
     sample_every: int = 500
     save_every: int = 1000
-    workers: int = 4
+    workers: int = field(default_factory=default_loader_workers)  # min(4, cores - 1)
     data: str | None = None
     data_a: str | None = None
     data_b: str | None = None

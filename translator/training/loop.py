@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from translator.device import resolve_device
+from translator.device import configure_cpu_threads, default_threads, resolve_device
 from translator.errors import CheckpointError, DeviceError, ParameterError, TranslatorError
 from translator.training.checkpoint import (
     CHECKPOINT_NAME,
@@ -204,6 +204,7 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
         raise ParameterError(f"--size {config.size} must be a multiple of {spec.size_multiple} for {spec.name}")
     dist = Distributed.from_env()
     device = pick_device(config.device, dist.local_rank)
+    configure_cpu_threads(max(1, default_threads() // int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)))
     dist.init(device)
     try:
         amp_dtype = pick_amp_dtype(config.precision, device)
