@@ -94,12 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON record per line")
     args = parser.parse_args(argv)
 
-    import torch
-
+    from translator.device import configure_cpu_threads
     from translator.params import parse_assignments
     from translator.plugins import load_registry
-
-    from translator.device import configure_cpu_threads
 
     configure_cpu_threads(args.threads)  # default: the available cores, as translator-train does
     registry = load_registry()

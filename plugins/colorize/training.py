@@ -62,8 +62,6 @@ PRIOR_SIGMA = 0.5
 
 def ab_bin_index(ab: Tensor) -> Tensor:
     """ab (B, 2, H, W) in Lab units -> (B, H, W) index of its bin in the `AB_BINS`**2 grid."""
-    import torch
-
     cells = ((ab + AB_BIN * AB_BINS / 2) / AB_BIN).floor().long().clamp(0, AB_BINS - 1)
     return cells[:, 0] * AB_BINS + cells[:, 1]
 
