@@ -101,6 +101,8 @@ class Engine:
         self._place(spec, model, dtype)
         try:
             with collecting_warnings(warn):
+                if image is not None and spec.check_input is not None:
+                    _check_input(spec, image, values)
                 pixels = self._run_with_precision(spec, model, image, values, dtype, report, cancel)
         except TranslatorError:
             raise
@@ -396,3 +398,23 @@ def _scaled(report: ProgressFn, index: int, count: int) -> ProgressFn:
 
     return scaled
 
+
+CHECK_INPUT_SIDE = 1024
+"""The longest side of the image `TranslatorSpec.check_input` looks at."""
+
+
+def _check_input(spec: TranslatorSpec, image: Image, params: Mapping[str, Any]) -> None:
+    """Report (`RunContext.warn`) what `spec.check_input` says about `image`."""
+    import cv2
+    import torch
+
+    rgb = image.rgb
+    height, width = rgb.shape[:2]
+    scale = min(1.0, CHECK_INPUT_SIDE / max(height, width))
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_NEAREST)
+    tensor = torch.from_numpy(np.ascontiguousarray(rgb, dtype=np.float32)).permute(2, 0, 1)[None]
+    message = spec.check_input(tensor, params)
+    if message:
+        RunContext(device=torch.device("cpu"), dtype=torch.float32).warn(str(message))

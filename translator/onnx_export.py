@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from translator.errors import TranslatorError
-from translator.spec import TaskKind, TranslatorSpec
+from translator.spec import TaskKind, TranslatorSpec, collecting_warnings
 
 if TYPE_CHECKING:
     from torch import nn
@@ -125,7 +125,9 @@ def export_onnx(spec: TranslatorSpec, model: nn.Module, params: Mapping[str, Any
     temp = Path(temp_name)
     try:
         generator = torch.Generator().manual_seed(0)
-        with torch.inference_mode(), warnings.catch_warnings():
+        # the random trace and check inputs are not the user's image: what the translator says about
+        # them (`RunContext.warn`, e.g. "looks like a photo") is dropped
+        with torch.inference_mode(), warnings.catch_warnings(), collecting_warnings(None):
             warnings.simplefilter("ignore")
             try:
                 torch.onnx.export(

@@ -106,6 +106,16 @@ input). Returns float tensor (B, 3, H', W') in [0, 1]; H' = H and W' = W for eve
 GENERATE. `params` are validated values of the translator's `params`.
 """
 
+CheckInputFn = Callable[["Tensor", Mapping[str, Any]], "str | None"]
+"""check_input(image, params) -> warning or None.
+
+image: float tensor (1, 3, H, W), RGB in [0, 1], on the CPU: the whole input, subsampled (nearest
+pixels, so thin lines stay lines) to at most 1024 px on its longer side. params: the validated
+parameter values. Return one line telling the user the input is not what the model expects (for
+example "this looks like a photo, not a line drawing"), or None. Called by the engine before the
+network runs, also when the network runs as an exported graph, where `translate` never runs.
+"""
+
 PrepareTilingFn = Callable[
     ["nn.Module", "Tensor", Mapping[str, Any], RunContext], AbstractContextManager[Any]
 ]
@@ -137,6 +147,8 @@ class TranslatorSpec:
     half_precision: the network may run in fp16/bf16 on accelerators.
     needs_grad: translate optimises something (projection); run without inference mode.
     training: how `translator-train` fine-tunes it, or None if it cannot be trained.
+    check_input: optional cheap look at an input before it runs (see `CheckInputFn`): a message
+        returned is reported as a warning about that input, whatever backend runs the network.
     """
 
     name: str
@@ -155,6 +167,7 @@ class TranslatorSpec:
     half_precision: bool = True
     needs_grad: bool = False
     training: TrainingSpec | None = None
+    check_input: CheckInputFn | None = None
 
     def describe(self) -> dict[str, Any]:
         """JSON-able summary for `translator plugins --json`."""

@@ -59,16 +59,13 @@ def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: 
     With `work_at` "model", an image whose longer side exceeds the model's training size is
     shrunk to it first and the result enlarged back (not when tiled: see `prepare_tiling`). Sides that are not multiples of the model's
     2**num_downs are padded here and cropped back. Runs the model as the engine gives it (eval
-    mode: batch-norm running statistics, no dropout). Warns (`ctx.warn`) when the input is
-    clearly a photo rather than a drawing (`sketches.looks_like_photo`).
+    mode: batch-norm running statistics, no dropout).
     """
 
     ctx.check_cancelled()
     images = images.to(ctx.dtype)
     if params.get("invert", False):
         images = 1 - images
-    if _looks_like_photo(images):
-        ctx.warn(PHOTO_WARNING)
     height, width = images.shape[-2:]
     size = model.config.size
     at_model_size = params.get("work_at", "model") == "model" and not getattr(model, "tiled", False)
@@ -84,10 +81,14 @@ PHOTO_WARNING = ("this looks like a photo, not a line drawing: the model turns d
                  "white) into photos, so expect a poor result")
 
 
-def _looks_like_photo(images: Tensor) -> bool:
+def check_input(image: Tensor, params: Mapping[str, Any]) -> str | None:
+    """`PHOTO_WARNING` when the input (1, 3, H, W) in [0, 1] is clearly a photo rather than a
+    drawing (`sketches.looks_like_photo`, after `invert`)."""
     from translator_plugins.pix2pix.sketches import looks_like_photo
 
-    return looks_like_photo(images)
+    if params.get("invert", False):
+        image = 1 - image
+    return PHOTO_WARNING if looks_like_photo(image) else None
 
 
 def _run_padded(model: nn.Module, images: Tensor) -> Tensor:
@@ -155,6 +156,7 @@ def spec() -> api.TranslatorSpec:
         params=(WORK_AT, INVERT),
         build=build,
         translate=translate,
+        check_input=check_input,
         default_config=DEFAULT_CONFIG,
         models_dir=MODELS_DIR,
         size_multiple=SIZE_MULTIPLE,
