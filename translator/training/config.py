@@ -11,7 +11,8 @@ from translator.training.losses import GAN_LOSSES
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-RESUMABLE = ("steps", "epochs", "device", "workers", "sample_every", "save_every", "quiet", "precision")
+RESUMABLE = ("steps", "epochs", "device", "workers", "sample_every", "save_every", "quiet", "precision",
+             "time_limit")
 """Options a resumed run may change; all others come from the run's saved options."""
 
 
@@ -22,6 +23,8 @@ class TrainConfig:
     plugin: the translator to train. name: the run (folder under `out`, exported model name).
     init: "bundled", "scratch" or a model name (`--from`). steps / epochs: length (epochs wins
     when given). decay_steps: steps of linear lr decay (None: the plugin's `decay_fraction`).
+    time_limit: wall-clock budget in minutes (None: none); the run ends and exports when the time is
+    up or the steps are done, whichever comes first (see `translator.training.loop.progress_step`).
     load_size: shorter side before the random crop (None: size * 286 / 256, the reference's).
     plugin_options: the plugin's `TrainingSpec.options` values, by name.
     """
@@ -32,6 +35,7 @@ class TrainConfig:
     steps: int = 0
     epochs: int | None = None
     decay_steps: int | None = None
+    time_limit: float | None = None
     batch_size: int = 1
     size: int = 256
     load_size: int | None = None
@@ -62,6 +66,7 @@ class TrainConfig:
             (self.steps >= 1 or (self.epochs or 0) >= 1, "--steps or --epochs must be at least 1"),
             (self.epochs is None or self.epochs >= 1, "--epochs must be at least 1"),
             (self.decay_steps is None or self.decay_steps >= 0, "--decay-steps must be >= 0"),
+            (self.time_limit is None or self.time_limit > 0, "--time-limit must be a positive number of minutes"),
             (self.batch_size >= 1, "--batch-size must be at least 1"),
             (self.size >= 8, "--size must be at least 8 pixels"),
             (self.load_size is None or self.load_size >= self.size, "--load-size must be >= --size"),
