@@ -52,10 +52,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 steps, R1 gamma (StyleGAN2-ADA's 0.0002 * res^2 / batch), EMA half-life (thousands of images),
 precision, decoding processes and, for gpu, the default budget in minutes (stylegan's share of
 10 minutes for the four bundled models on one H200/A100-class card; bf16, cudnn.benchmark).
-On a 2-core CPU shared with other jobs (2026-12-01), the cpu preset made distinct shapes, sizes and
-colours per seed at step 1000 (16k images; the earlier bundled model saw 3.4k and repeats one
-layout), but had degraded by step 1695 (many faint outputs, held-out SWD 146 against 122 for the
-bundled model), so objects64 is still the earlier model; a longer GPU run is its replacement."""
+The bundled objects64 is the cpu preset (1000 steps, 16k images, 13 minutes on a 2-core CPU shared
+with other jobs, 2026-12-01): distinct shapes, sizes and colours per seed, where the previous model
+(3.4k images) repeated one layout. A longer run of the same preset had degraded by step 1695 (many
+faint outputs, held-out SWD 146 against 89), so more CPU steps are not better here."""
 COMMON = ["--size", "64", "--load-size", "64", "--seed", "0", "--z-dim", "64", "--w-dim", "64",
           "--mapping-layers", "2", "--r1-interval", "16", "--pl-weight", "0", "--ada-kimg", "100",
           "--sample-every", "250", "--save-every", "100", "--quiet"]
