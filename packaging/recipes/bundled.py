@@ -5,15 +5,20 @@ Imported by `packaging/recipes/train_*.py` (run as scripts, so this folder is on
 """
 from __future__ import annotations
 
+import argparse
 import random
 import shutil
-from collections.abc import Sequence
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 HELD_OUT_FRACTION = 0.1
 SPLIT_SEED = 2026
+CUDNN_RUNNER = ("import sys, torch; torch.backends.cudnn.benchmark = True; "
+                "from translator.training.cli import main; sys.exit(main(sys.argv[1:]))")
+"""`translator-train` with cuDNN autotuning on (fixed crop sizes: the fastest kernels are kept)."""
 
 
 def find(folder: Path) -> list[Path]:
@@ -43,7 +48,8 @@ def split_held_out(folder: Path, work: Path, name: str = "photos-train") -> tupl
 
 def recorded_command(command: Sequence[str], work: Path, shared: Path) -> list[str]:
     """`translator-train ...` as a model card records it: without this machine's folders."""
-    args = list(command[3:]) if list(command[1:3]) == ["-m", "translator.training"] else list(command[1:])
+    heads = (["-m", "translator.training"], ["-c", CUDNN_RUNNER])
+    args = list(command[3:]) if list(command[1:3]) in heads else list(command[1:])
     replacements = ((str(work.resolve()), "<work>"), (str(work), "<work>"),
                     (str(shared.resolve()), "shared"), (str(shared), "shared"))
     out = []
@@ -68,3 +74,35 @@ def install(registry: Any, card: Any, state: dict[str, Any], work: Path, plugin:
     shutil.copyfile(saved.card_path, weights.with_suffix(".json"))
     print(f"wrote {weights} ({weights.stat().st_size / 1e6:.1f} MB)")
     return weights
+
+
+# -- the interface every train_<plugin>.py shares (see packaging/recipes/README or train_all.py) --
+
+def add_interface_arguments(parser: argparse.ArgumentParser, presets: Mapping[str, Any], work: Path) -> None:
+    """The recipe interface: --shared, --work, --device, --steps, --preset, --minutes, --out."""
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared", help="the shared data folder")
+    parser.add_argument("--work", type=Path, default=work, help="scratch folder (splits, runs)")
+    parser.add_argument("--device", default="auto", help="auto|cpu|cuda (default: auto)")
+    parser.add_argument("--steps", type=int, default=None, help="generator steps (default: the preset's)")
+    parser.add_argument("--preset", choices=sorted(presets), default=None,
+                        help="gpu on CUDA, else cpu: architecture, crop, batch and steps for that device class")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="wall-clock budget of the training (translator-train --time-limit)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write the weights and card here (default: plugins/<plugin>/models)")
+
+
+def translator_train(*, benchmark: bool) -> list[str]:
+    """The head of a `translator-train` command line, with cuDNN autotuning when `benchmark`."""
+    return [sys.executable, "-c", CUDNN_RUNNER] if benchmark else [sys.executable, "-m", "translator.training"]
+
+
+def device_words(device: Any) -> str:
+    """How a model card names the training device: the GPU's name, or the CPU's core count."""
+    import os
+
+    if getattr(device, "type", str(device)) == "cuda":
+        import torch
+
+        return f"CUDA ({torch.cuda.get_device_name(device)})"
+    return f"CPU ({os.cpu_count()} cores)"

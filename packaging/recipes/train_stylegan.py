@@ -1,66 +1,79 @@
-"""Regenerate the bundled StyleGAN2 model `plugins/stylegan/models/objects64`.
+"""Regenerate the bundled StyleGAN2 model `objects64` (objects on white, 64 px).
 
-    python packaging/recipes/train_stylegan.py [--data ../shared/datasets/objects] [--steps N] [--home DIR]
+    python packaging/recipes/train_stylegan.py [--preset cpu|gpu] [--steps N] [--minutes M]
+        [--device auto] [--shared ../shared] [--work DIR] [--out DIR] [--no-grid]
 
-1. trains with the real `translator-train` (64 px, small widths, CPU unless --device says
-   otherwise) in a scratch TRANSLATOR_HOME (default: a temporary folder; with --home an existing
-   finished run there is reused, an interrupted one resumed);
-2. measures the sliced Wasserstein distance (Laplacian-pyramid patches, Karras et al. 2018)
-   between generated images and the training images, for the trained generator and for an
-   untrained one of the same architecture (the baseline), and between two halves of the
-   training set (the floor set by the sample size);
-3. writes the fp16 safetensors and the model card into plugins/stylegan/models/, and a style
-   mixing grid to docs/images/stylegan_mixing.png.
+1. Splits ../shared/datasets/objects into a training part and a held-out part (a seeded 10 %),
+   the training part as a folder of symbolic links in the work folder.
+2. Trains with the real `translator-train --plugin stylegan` from scratch (`PRESETS`: the
+   architecture, batch and steps per device class; --minutes becomes --time-limit). A finished
+   run in the work folder is reused, an interrupted one resumed.
+3. Measures the sliced Wasserstein distance (SWD, Laplacian-pyramid patches, Karras et al. 2018)
+   of generated images against the held-out images (`heldout_swd`), for the trained generator,
+   for an untrained one of the same architecture (the ceiling) and for training images (the
+   floor at this sample size); and, comparable with earlier cards, against 256 training images.
+4. Writes plugins/stylegan/models/objects64.safetensors (fp16) and its model card (or into
+   --out), and the style-mixing grid docs/images/stylegan_mixing.png (unless --no-grid or --out).
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from bundled import (
+    ROOT,
+    SPLIT_SEED,
+    add_interface_arguments,
+    device_words,
+    find,
+    install,
+    recorded_command,
+    split_held_out,
+    translator_train,
+)
+
 NAME = "objects64"
-MODELS = ROOT / "plugins" / "stylegan" / "models"
+PLUGIN = "stylegan"
 GRID = ROOT / "docs" / "images" / "stylegan_mixing.png"
-TRAIN_ARGS = [
-    "--size", "64", "--load-size", "64", "--batch-size", "4", "--seed", "0",
-    "--channel-base", "1024", "--channel-max", "64", "--z-dim", "64", "--w-dim", "64", "--mapping-layers", "4",
-    "--r1-gamma", "0.2", "--r1-interval", "16", "--pl-weight", "0", "--ada-kimg", "20", "--ema-kimg", "10",
-    "--workers", "0", "--sample-every", "100", "--save-every", "50", "--quiet",
-]
-"""The small configuration: widths min(1024 / res, 64), z and w of 64, 4 mapping layers."""
-SAMPLES = 256
+PRESETS: dict[str, dict[str, Any]] = {
+    "cpu": {"channel_base": 1024, "channel_max": 64, "batch_size": 16, "steps": 1000, "r1_gamma": 0.05,
+            "ema_kimg": 5, "precision": "fp32", "workers": 0},
+    "gpu": {"channel_base": 4096, "channel_max": 128, "batch_size": 64, "steps": 20000, "r1_gamma": 0.0125,
+            "ema_kimg": 10, "precision": "auto", "workers": 4, "minutes": 2.5},
+}
+"""Per device class: widths (min(channel_base / res, channel_max) at resolution res), batch,
+steps, R1 gamma (StyleGAN2-ADA's 0.0002 * res^2 / batch), EMA half-life (thousands of images),
+precision, decoding processes and, for gpu, the default budget in minutes (stylegan's share of
+10 minutes for the four bundled models on one H200/A100-class card; bf16, cudnn.benchmark).
+The bundled objects64 is the cpu preset (1000 steps, 16k images, 13 minutes on a 2-core CPU shared
+with other jobs, 2026-12-01): distinct shapes, sizes and colours per seed, where the previous model
+(3.4k images) repeated one layout. A longer run of the same preset had degraded by step 1695 (many
+faint outputs, held-out SWD 146 against 89), so more CPU steps are not better here."""
+COMMON = ["--size", "64", "--load-size", "64", "--seed", "0", "--z-dim", "64", "--w-dim", "64",
+          "--mapping-layers", "2", "--r1-interval", "16", "--pl-weight", "0", "--ada-kimg", "100",
+          "--sample-every", "250", "--save-every", "100", "--quiet"]
+"""Every preset: 64 px, z and w of 64, a 2-layer mapping (StyleGAN2-ADA's for small data sets),
+lazy R1 every 16 steps, no path-length term, ADA reaching p = 1 after 100k images at most."""
+SWD_DRAWS = 8
+"""Held-out SWD: the mean over this many disjoint sets of generated seeds (or training images)."""
+TRAINING_SWD_IMAGES = 256
 
 
-def train(data: Path, steps: int, home: Path, device: str) -> None:
-    """Run (or resume, or reuse) translator-train in `home`."""
-    env = {**os.environ, "TRANSLATOR_HOME": str(home)}
-    run = home / "runs" / NAME
-    if (home / "models" / "stylegan" / f"{NAME}.safetensors").exists():
-        return
-    command = [sys.executable, "-m", "translator.training"]
-    if (run / "last.pt").exists():
-        command += ["--resume", NAME, "--steps", str(steps), "--device", device]
-    else:
-        command += ["--plugin", "stylegan", "--from", "scratch", "--name", NAME, "--data", str(data),
-                    "--steps", str(steps), "--device", device, *TRAIN_ARGS]
-    subprocess.run(command, env=env, check=True)
-
-
-def read_training_images(data: Path, size: int):
-    """Every readable training image, shorter side resized to `size`, centre crop: (N, 3, size, size) in [0, 1]."""
+def read_images(paths: list[Path], size: int):  # noqa: ANN201 - torch.Tensor
+    """The images, shorter side resized to `size`, centre crop: (N, 3, size, size) in [0, 1]."""
     import cv2
     import numpy as np
     import torch
 
     images = []
-    for path in sorted(p for p in data.rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg")):
+    for path in paths:
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if bgr is None:
             continue
@@ -72,95 +85,174 @@ def read_training_images(data: Path, size: int):
     return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous()
 
 
-def generate(model, count: int):
+def generate(model, seeds: range):  # noqa: ANN001, ANN201 - Generator -> (N, 3, R, R) in [0, 1]
+    """Images of the seeds (psi 1, constant noise) as the app makes them."""
     import numpy as np
     import torch
     from translator_plugins.stylegan.latents import seed_to_z
 
-    z = torch.from_numpy(np.concatenate([seed_to_z(s, model.config.z_dim) for s in range(count)])).float()
+    z = torch.from_numpy(np.concatenate([seed_to_z(s, model.config.z_dim) for s in seeds])).float()
     with torch.no_grad():
         return ((model(z, 1.0, "const") + 1) / 2).clamp(0, 1)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "datasets" / "objects")
-    parser.add_argument("--steps", type=int, default=860)
-    parser.add_argument("--home", type=Path, help="TRANSLATOR_HOME of the training run (default: temporary)")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--device-label", default="CPU (2 cores), small configuration")
-    args = parser.parse_args(argv)
+def _mean_swd(pairs: list[tuple[Any, Any]]) -> dict[str, float]:
+    from translator_plugins.stylegan import swd
 
-    import cv2
+    runs = [swd.swd(a, b, seed=i) for i, (a, b) in enumerate(pairs)]
+    return {key: sum(run[key] for run in runs) / len(runs) for key in runs[0]}
+
+
+def heldout_swd(model, held_out, training) -> dict[str, dict[str, float]]:  # noqa: ANN001
+    """SWD x 1e3 against the held-out images (N, 3, R, R) in [0, 1], each figure the mean over
+    `SWD_DRAWS` sets of N: "trained" (seeds 0..N*draws-1), "untrained" (a fresh generator of the
+    architecture, torch seed 0) and "floor" (disjoint sets of N training images, (M, 3, R, R))."""
     import torch
-    from safetensors.torch import save_file
-    from translator_plugins.stylegan import latents, networks, swd
+    from translator_plugins.stylegan import networks
 
-    from translator.plugins import load_registry
-    from translator.store import ModelStore
-
-    home = args.home or Path(tempfile.mkdtemp(prefix="train-stylegan-"))
-    started = time.time()
-    train(args.data, args.steps, home, args.device)
-    print(f"training done ({time.time() - started:.0f} s this call); measuring", file=sys.stderr)
-
-    store = ModelStore(load_registry(), home=home)
-    entry = store.get(NAME, "stylegan")
-    model = store.load(entry)
-    config = networks.StyleGANConfig.from_mapping(entry.card.config)
-    real = read_training_images(args.data, config.resolution)
+    n = held_out.shape[0]
     torch.manual_seed(0)
-    untrained = networks.Generator(config).eval()
+    untrained = networks.Generator(model.config).eval()
     with torch.no_grad():
         untrained.update_w_avg()
-    gen = torch.Generator().manual_seed(1)
-    pick = torch.randperm(real.shape[0], generator=gen)
-    count = min(SAMPLES, real.shape[0] // 2 * 2)
-    reference = real[pick[:count]]
-    half = count // 2
-    measured = {
-        "trained": swd.swd(generate(model, count), reference),
-        "untrained": swd.swd(generate(untrained, count), reference),
-        "training_halves": swd.swd(real[pick[:half]], real[pick[half:2 * half]]),
+    draws = range(SWD_DRAWS)
+    pick = torch.randperm(training.shape[0], generator=torch.Generator().manual_seed(1))
+    floor_draws = min(SWD_DRAWS, training.shape[0] // n)
+    return {
+        "trained": _mean_swd([(generate(model, range(d * n, (d + 1) * n)), held_out) for d in draws]),
+        "untrained": _mean_swd([(generate(untrained, range(d * n, (d + 1) * n)), held_out) for d in draws]),
+        "floor": _mean_swd([(training[pick[d * n:(d + 1) * n]], held_out) for d in range(floor_draws)]),
     }
-    metrics: dict[str, float | int | str] = {
-        f"swd_x1e3_{which}_{level.removeprefix('swd_')}": round(value, 1)
-        for which, values in measured.items() for level, value in values.items()}
-    metrics["swd_images"] = count
-    metrics["swd_note"] = ("sliced Wasserstein distance x 1e3 of 7x7 Laplacian-pyramid patches (Karras et al. "
-                           f"2018), {count} generated images (seeds 0-{count - 1}, psi 1) vs as many training "
-                           "images; 'untrained' is a fresh generator of the same architecture, 'training_halves' "
-                           "two halves of the training set (the floor at this sample size); lower is better")
 
-    MODELS.mkdir(parents=True, exist_ok=True)
-    weights = MODELS / f"{NAME}.safetensors"
-    state = {k: v.detach().half().contiguous() if v.is_floating_point() else v for k, v in model.state_dict().items()}
-    save_file(state, str(weights), metadata={"format": "translator", "translator": "stylegan"})
-    card = entry.card.to_dict()
-    training = dict(card["training"])
-    training.update(device=args.device_label, data={"image": {"folder": "../shared/datasets/objects",
-                                                              "images": int(real.shape[0])}})
-    card.update(
-        name=NAME, title="StyleGAN2: objects on white, 64 px",
-        description=(f"A small StyleGAN2 (64 px, widths up to 64, z and w of 64) trained from scratch with ADA "
-                     f"on the objects set for {training['steps']} steps on a shared CPU: a demonstration model "
-                     "that makes blurry object-like blobs on white, not a quality generator. Retrain longer "
-                     "on a GPU with packaging/recipes/train_stylegan.py --device cuda --steps N."),
-        source={"kind": "bundled", "script": "packaging/recipes/train_stylegan.py", "run": NAME},
-        training=training, metrics=metrics,
-        sha256=hashlib.sha256(weights.read_bytes()).hexdigest())
-    weights.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+
+def training_swd(model, training) -> dict[str, float]:  # noqa: ANN001
+    """SWD x 1e3 of seeds 0..K-1 against K training images (K = min(256, M)), as earlier cards measured."""
+    import torch
+
+    count = min(TRAINING_SWD_IMAGES, training.shape[0])
+    pick = torch.randperm(training.shape[0], generator=torch.Generator().manual_seed(1))[:count]
+    return _mean_swd([(generate(model, range(count)), training[pick])])
+
+
+def measure(model, held_out_paths: list[Path], training_paths: list[Path]) -> dict[str, Any]:  # noqa: ANN001
+    """The card's metrics of a generator (see `heldout_swd`, `training_swd`)."""
+    size = model.config.resolution
+    held_out, training = read_images(held_out_paths, size), read_images(training_paths, size)
+    metrics: dict[str, Any] = {}
+    for which, values in heldout_swd(model, held_out, training).items():
+        for level, value in values.items():
+            metrics[f"heldout_swd_x1e3_{which}_{level.removeprefix('swd_')}"] = round(value, 1)
+    for level, value in training_swd(model, training).items():
+        metrics[f"training_swd_x1e3_{level.removeprefix('swd_')}"] = round(value, 1)
+    metrics["heldout_images"] = int(held_out.shape[0])
+    metrics["swd_note"] = (
+        "sliced Wasserstein distance x 1e3 of 7x7 Laplacian-pyramid patches (Karras et al. 2018), lower is "
+        f"better. heldout_*: {held_out.shape[0]} generated images (seeds, psi 1) against the "
+        f"{held_out.shape[0]} held-out images, mean over {SWD_DRAWS} seed sets; 'untrained' a fresh generator "
+        "of the same architecture, 'floor' training images instead of generated ones. training_*: "
+        f"{min(TRAINING_SWD_IMAGES, training.shape[0])} seeds against as many training images.")
+    return metrics
+
+
+def train_args(preset: dict[str, Any], steps: int, minutes: float | None, device: str, data: Path) -> list[str]:
+    """The `translator-train` options of a fresh run."""
+    args = ["--plugin", PLUGIN, "--from", "scratch", "--name", NAME, "--data", str(data), "--steps", str(steps),
+            "--device", device, "--batch-size", str(preset["batch_size"]),
+            "--channel-base", str(preset["channel_base"]), "--channel-max", str(preset["channel_max"]),
+            "--r1-gamma", str(preset["r1_gamma"]), "--ema-kimg", str(preset["ema_kimg"]),
+            "--precision", preset["precision"], "--workers", str(preset["workers"]), *COMMON]
+    if minutes:
+        args += ["--time-limit", f"{minutes:g}"]
+    return args
+
+
+def write_grid(model, path: Path) -> None:  # noqa: ANN001
+    """The style-mixing figure (rows: seeds 1-4, columns: seeds 10-14, coarse styles), 2x nearest."""
+    import cv2
+    import torch
+    from translator_plugins.stylegan import latents
 
     with torch.no_grad():
         grid = latents.mixing_grid(model, [1, 2, 3, 4], [10, 11, 12, 13, 14], "coarse", psi=0.7)
     array = ((grid.permute(1, 2, 0).clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
     array = cv2.resize(array, (array.shape[1] * 2, array.shape[0] * 2), interpolation=cv2.INTER_NEAREST)
-    GRID.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(GRID), cv2.cvtColor(array, cv2.COLOR_RGB2BGR))
-    print(json.dumps(metrics, indent=2))
-    print(f"wrote {weights} ({weights.stat().st_size / 1e6:.2f} MB), its card and {GRID}", file=sys.stderr)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(array, cv2.COLOR_RGB2BGR))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_interface_arguments(parser, PRESETS, ROOT / "build" / "stylegan-bundled")
+    parser.add_argument("--no-grid", action="store_true", help="do not rewrite docs/images/stylegan_mixing.png")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from translator.device import resolve_device
+    from translator.plugins import load_registry
+    from translator.store import ModelCard, ModelStore
+
+    device = resolve_device(args.device)
+    preset_name = args.preset or ("gpu" if device.type == "cuda" else "cpu")
+    preset = PRESETS[preset_name]
+    steps = args.steps or preset["steps"]
+    minutes = args.minutes if args.minutes is not None else preset.get("minutes")
+    objects = args.shared / "datasets" / "objects"
+    work = args.work.resolve()
+    home = work / "home"
+    train_dir, held_out = split_held_out(objects, work, "objects-train")
+
+    env = dict(os.environ, TRANSLATOR_HOME=str(home))
+    head = translator_train(benchmark=device.type == "cuda")
+    command = [*head, *train_args(preset, steps, minutes, str(device), train_dir)]
+    finished = home / "models" / PLUGIN / f"{NAME}.safetensors"
+    started = time.time()
+    if not finished.exists():
+        if (home / "runs" / NAME / "last.pt").exists():
+            resume = [*head, "--resume", NAME, "--steps", str(steps), "--device", str(device)]
+            subprocess.run(resume + (["--time-limit", f"{minutes:g}"] if minutes else []), env=env, check=True)
+        else:
+            shutil.rmtree(home / "runs" / NAME, ignore_errors=True)
+            print(" ".join(command), flush=True)
+            subprocess.run(command, env=env, check=True)
+    print(f"training done ({time.time() - started:.0f} s this call); measuring", file=sys.stderr, flush=True)
+
+    registry = load_registry()
+    trained = ModelStore(registry, home=home)
+    entry = trained.get(NAME, PLUGIN)
+    model = trained.load(entry).cpu().eval()
+    training_paths = find(train_dir)
+    metrics = measure(model, held_out, training_paths)
+    print(json.dumps(metrics, indent=2), flush=True)
+
+    done = entry.card.training
+    card = ModelCard(
+        name=NAME, plugin=PLUGIN, translator=PLUGIN, config=dict(entry.card.config),
+        source={"kind": "bundled", "script": "packaging/recipes/train_stylegan.py", "preset": preset_name},
+        title="StyleGAN2: objects on white, 64 px",
+        description=(f"A small StyleGAN2 (64 px, widths up to {preset['channel_max']}, z and w of 64, 2 mapping "
+                     "layers) trained from scratch with adaptive discriminator augmentation on the objects set "
+                     f"for {done.get('steps')} steps of {preset['batch_size']} images: different seeds make "
+                     "different object-like shapes and colours on white; a demonstration model, not a "
+                     "photorealistic generator."),
+        training={
+            "data": {"image": f"shared/datasets/objects ({len(training_paths)} of {len(find(objects))} images; "
+                              f"{len(held_out)} held out, seed {SPLIT_SEED})"},
+            "steps": done.get("steps"), "time_s": done.get("time_s"), "device": device_words(device),
+            "batch_size": done.get("batch_size"), "size": done.get("size"), "gan_loss": done.get("gan_loss"),
+            "losses": done.get("losses", {}), "command": recorded_command(command, work, args.shared),
+        },
+        metrics=metrics,
+        created=time.strftime("%Y-%m-%d", time.gmtime()),
+    )
+    _, state = trained.load_state(entry.name)
+    install(registry, card, state, work, PLUGIN, args.out)
+    if args.out is None and not args.no_grid:
+        write_grid(model, GRID)
+        print(f"wrote {GRID}", file=sys.stderr)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

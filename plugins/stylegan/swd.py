@@ -49,15 +49,17 @@ def descriptors(level: Tensor, generator: object) -> Tensor:
 
 def sliced_wasserstein(a: Tensor, b: Tensor, generator: object) -> float:
     """Mean 1-D Wasserstein distance of (M, D) and (M, D) projected on random unit directions."""
+    import numpy as np
     import torch
 
     results = []
     for _ in range(REPEATS):
         directions = torch.randn(a.shape[1], DIRECTIONS, generator=generator, dtype=a.dtype)
         directions = directions / directions.norm(dim=0, keepdim=True)
-        pa = (a @ directions).sort(dim=0).values
-        pb = (b @ directions).sort(dim=0).values
-        results.append((pa - pb).abs().mean().item())
+        # NumPy sorts along the last, contiguous axis several times faster than torch on the CPU
+        pa = np.sort((directions.T @ a.T).cpu().numpy(), axis=1)                     # [DIRECTIONS, M]
+        pb = np.sort((directions.T @ b.T).cpu().numpy(), axis=1)
+        results.append(float(np.abs(pa - pb).mean()))
     return sum(results) / len(results)
 
 

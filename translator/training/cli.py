@@ -65,6 +65,9 @@ def build_parser(spec: TranslatorSpec | None) -> argparse.ArgumentParser:
     length.add_argument("--epochs", type=int, metavar="N", help="passes over the largest image folder instead of --steps")
     run.add_argument("--decay-steps", type=int, metavar="N", help="last steps over which the learning rate decays "
                      f"linearly to 0 (default: {_d(training, 'decay_fraction', 0.5):g} of the steps)")
+    run.add_argument("--time-limit", type=float, metavar="MINUTES",
+                     help="wall-clock budget: the run ends and exports when the time is up or the steps are "
+                          "done, whichever comes first; the learning-rate decay follows the time too")
     run.add_argument("--device", help=f"{'|'.join(DEVICES)}|cuda:N (default: auto)")
     run.add_argument("--precision", choices=PRECISIONS,
                      help="mixed precision on CUDA: auto is bf16 where supported, else fp16 (default: auto)")
@@ -157,7 +160,7 @@ def resolve(args: argparse.Namespace, spec: TranslatorSpec, plugin: str) -> Trai
     for key in ("name", "init", "steps", "epochs", "decay_steps", "device", "precision", "channels_last",
                 "seed", "sample_every", "save_every", "workers", "quiet", "data", "data_a", "data_b",
                 "direction", "size", "load_size", "flip", "batch_size", "lr", "optimizer", "gan_loss",
-                "d_steps", "out"):
+                "d_steps", "out", "time_limit"):
         if key in given:
             values[key] = given[key]
     if "betas" in given:

@@ -14,7 +14,8 @@ from translator.training.losses import GAN_LOSSES
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-RESUMABLE = ("steps", "epochs", "device", "workers", "sample_every", "save_every", "quiet", "precision")
+RESUMABLE = ("steps", "epochs", "device", "workers", "sample_every", "save_every", "quiet", "precision",
+             "time_limit")
 """Options a resumed run may change; all others come from the run's saved options."""
 
 RUN_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9_])?")
@@ -40,6 +41,8 @@ class TrainConfig:
     plugin: the translator to train. name: the run (folder under `out`, exported model name).
     init: "bundled", "scratch" or a model name (`--from`). steps / epochs: length (epochs wins
     when given). decay_steps: steps of linear lr decay (None: the plugin's `decay_fraction`).
+    time_limit: wall-clock budget in minutes (None: none); the run ends and exports when the time is
+    up or the steps are done, whichever comes first (see `translator.training.loop.progress_step`).
     load_size: shorter side before the random crop (None: size * 286 / 256, the reference's).
     plugin_options: the plugin's `TrainingSpec.options` values, by name.
     """
@@ -50,6 +53,7 @@ class TrainConfig:
     steps: int = 0
     epochs: int | None = None
     decay_steps: int | None = None
+    time_limit: float | None = None
     batch_size: int = 1
     size: int = 256
     load_size: int | None = None
@@ -83,6 +87,7 @@ class TrainConfig:
             (self.steps >= 1 or (self.epochs or 0) >= 1, "--steps or --epochs must be at least 1"),
             (self.epochs is None or self.epochs >= 1, "--epochs must be at least 1"),
             (self.decay_steps is None or self.decay_steps >= 0, "--decay-steps must be >= 0"),
+            (self.time_limit is None or self.time_limit > 0, "--time-limit must be a positive number of minutes"),
             (self.batch_size >= 1, "--batch-size must be at least 1"),
             (self.batch_size <= MAX_BATCH, f"--batch-size must be at most {MAX_BATCH}"),
             (8 <= self.size <= MAX_SIZE, f"--size must be from 8 to {MAX_SIZE} pixels"),

@@ -304,7 +304,12 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
         with StopFlag() as stop:
             batches = iter(loader)
             window = time.perf_counter()
+            limit_s = config.time_limit * 60 if config.time_limit else None
+            out_of_time = False
             while step < total and not dist.any(stop.set, device):
+                if limit_s is not None and dist.any(elapsed + time.perf_counter() - started >= limit_s, device):
+                    out_of_time = True  # the budget is spent: end here and export, as if done
+                    break
                 raw = next(batches)
                 for path in raw.pop("_skipped"):
                     if path not in skipped:
@@ -315,7 +320,8 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
                         rejected[path] = reason
                         log.info("skipping %s image %s", reason, path)
                 batch = augment(raw, device, paired=sources.paired, channels_last=channels_last)
-                lr_factor = schedule.apply(optimizers.values(), step)
+                lr_factor = schedule.apply(optimizers.values(), progress_step(
+                    step, total, elapsed + time.perf_counter() - started, limit_s))
                 try:
                     losses = {k: _number(v) for k, v in trainer.train_step(batch, step).items()}
                 except (TranslatorError, KeyboardInterrupt):
@@ -345,7 +351,7 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
                     writer.samples(step, _sample_rows(trainer, fixed_batch))
                 if config.save_every and step % config.save_every == 0:
                     checkpoint()
-            finished = step >= total
+            finished = step >= total or out_of_time
         bar.close()
         checkpoint()
         elapsed += time.perf_counter() - started
@@ -436,6 +442,18 @@ def _initial_model(spec: TranslatorSpec, config: TrainConfig, store: ModelStore
     else:
         entry = store.get(config.init, spec.name)
     return entry, store.load(entry).train()
+
+
+def progress_step(step: int, total: int, elapsed_s: float, limit_s: float | None) -> int:
+    """The step the learning-rate schedule is evaluated at: `step`, or under a time budget the
+    step the run would be at if it ran its `total` steps in exactly `limit_s` seconds, whichever
+    is further (at most total - 1). So the decay phase starts after the same fraction of the
+    budget, of steps or of time, whichever runs out first, and ends near zero when the time is up.
+    """
+    if not limit_s or total <= 0:
+        return step
+    by_time = int(total * min(elapsed_s / limit_s, 1.0))
+    return min(max(step, by_time), total - 1)
 
 
 def _state(step: int, time_s: float, losses: Mapping[str, float], trainer: Trainer,
