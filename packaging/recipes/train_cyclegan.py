@@ -37,7 +37,8 @@ PRESETS: dict[str, dict[str, object]] = {
     "cpu": {"init": "bundled", "ngf": 32, "n_blocks": 6, "size": 64, "batch_size": 1, "lambda_cycle": 15.0,
             "precision": None,
             "stages": [{"steps": 320, "lambda_identity": 0.0, "lr": 2e-4},
-                       {"steps": 200, "lambda_identity": 0.5, "lr": 1e-4}]},
+                       {"steps": 200, "lambda_identity": 0.5, "lr": 1e-4},
+                       {"steps": 400, "lambda_identity": 0.5, "lr": 1e-4, "size": 128}]},
     "gpu": {"init": "scratch", "ngf": 40, "n_blocks": 9, "size": 256, "batch_size": 4, "lambda_cycle": 15.0,
             "precision": "auto", "minutes": 2.5,
             "stages": [{"steps": 3000, "lambda_identity": 0.5, "lr": 2e-4}]},
@@ -46,8 +47,9 @@ PRESETS: dict[str, dict[str, object]] = {
 mixed precision, (gpu) the default training budget in minutes (its share of 10 minutes for the
 four bundled models on one H200/A100-class GPU), and the training stages, each a translator-train
 run starting from the previous one's model with its own steps, identity-loss weight and learning
-rate. On the CPU the first stage (no identity loss: two generator passes fewer per step) learns
-the new upsampling layers on small crops, the second restores the colours with the identity loss.
+rate, and optionally its own crop `size`. On the CPU the first stage (no identity loss: two
+generator passes fewer per step) learns the new upsampling layers on small crops, the second
+restores the colours with the identity loss, the third sharpens on 128 px crops.
 """
 
 TRAIN_WITH_CUDNN_BENCHMARK = ("import sys, torch; torch.backends.cudnn.benchmark = True; "
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         train_args = ["--plugin", "cyclegan", "--from", init if index == 0 else f"{NAME}-stage{index}",
                       "--name", NAME if last else f"{NAME}-stage{index + 1}",
                       "--data-a", str(train_photos), "--data-b", str(paintings),
-                      "--size", str(preset["size"]), "--batch-size", str(preset["batch_size"]),
+                      "--size", str(stage.get("size", preset["size"])), "--batch-size", str(preset["batch_size"]),
                       "--ngf", str(preset["ngf"]), "--ndf", "64", "--n-blocks", str(preset["n_blocks"]),
                       "--upsample", "resize", "--down-padding", "reflect",
                       "--lambda-cycle", str(preset["lambda_cycle"]),
@@ -183,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     trained_time = (round(sum(float(trained.get(n, "cyclegan").card.training.get("time_s") or 0)
                               for n in stage_names), 1) if args.reuse else round(wall, 1))
     config = dict(entry.card.config)
+    crops = "/".join(str(size) for size in dict.fromkeys(st.get("size", preset["size"]) for st in stages))
     card = ModelCard(
         name=NAME, plugin="cyclegan", translator="cyclegan", config=config,
         source={"kind": "bundled", "script": "packaging/recipes/train_cyclegan.py"},
@@ -190,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         description="CycleGAN trained on photographs (A) and paintings (B): AtoB paints a photo, BtoA "
                     "turns a painting back into a photo-like image. Compact generators "
                     f"(ngf {config['ngf']}, {config['n_blocks']} residual blocks) with resize-convolution "
-                    f"upsampling (no checkerboard), trained on {preset['size']} px crops"
+                    f"upsampling (no checkerboard), trained on {crops} px crops"
                     + (", warm-started from the previous bundled model's encoder and residual blocks."
                        if init == "bundled" else "."),
         training={
