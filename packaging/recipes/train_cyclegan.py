@@ -30,7 +30,15 @@ import sys
 import time
 from pathlib import Path
 
-from bundled import ROOT, SPLIT_SEED, find, install, recorded_command, split_held_out
+from bundled import (
+    ROOT,
+    SPLIT_SEED,
+    add_interface_arguments,
+    find,
+    install,
+    recorded_command,
+    split_held_out,
+)
 
 NAME = "photo2painting"
 PRESETS: dict[str, dict[str, object]] = {
@@ -90,15 +98,7 @@ def artifact_ratios(spec, model, device: str) -> dict[str, float]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    parser.add_argument("--work", type=Path, default=ROOT / "build" / "cyclegan-bundled")
-    parser.add_argument("--out", type=Path, default=None, help="write the model here (default: plugins/cyclegan/models)")
-    parser.add_argument("--device", default="auto", help="auto|cpu|cuda")
-    parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
-                        help="default: gpu when the device is CUDA, else cpu")
-    parser.add_argument("--steps", type=int, default=None, help="steps of every stage (default: the preset's)")
-    parser.add_argument("--minutes", type=float, default=None,
-                        help="wall-clock budget of the training (translator-train --time-limit)")
+    add_interface_arguments(parser, PRESETS, ROOT / "build" / "cyclegan-bundled")
     parser.add_argument("--from", dest="init", default=None, help="bundled|scratch|MODEL (default: the preset's)")
     parser.add_argument("--workers", type=int, default=0, help="image decoding processes")
     parser.add_argument("--reuse", action="store_true",

@@ -46,7 +46,7 @@ def _tiny_shared(root: Path, count: int = 12) -> Path:
     import cv2
 
     rng = np.random.default_rng(0)
-    names = {"objects": "object", "photos": "lomiri_photo", "paintings": "painting"}
+    names = {"objects": "object", "photos": "gcompris_photo", "paintings": "painting"}
     for folder, stem in names.items():
         target = root / "datasets" / folder
         target.mkdir(parents=True)
