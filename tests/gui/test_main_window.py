@@ -199,9 +199,13 @@ def test_crashing_plugin_is_disabled_and_others_keep_working(make_window, open_i
     assert len(bad) == 1 and "cannot find my weights folder" in bad[0].toolTip()
     assert picker.select("crash")
     open_images(window, [write_png("in.png")])
+    for _ in range(window.registry.STRIKES - 1):  # a failure is reported; the plugin stays usable
+        assert isinstance(run_wait(window), PluginError)
+        assert picker.find_translator("crash") != -1
     outcome = run_wait(window)
     assert isinstance(outcome, PluginError)
     assert any("boom" in m for m in window.messages.texts("error"))
+    assert any("times in a row" in m for m in window.messages.texts("error"))
     assert picker.find_translator("crash") == -1  # withdrawn, the plugin shows as broken
     assert any("crashy" in picker.item(r).text() and not picker.item(r).isEnabled()
                for r in range(picker.count()))

@@ -935,6 +935,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(message)
 
     def _run_done(self, item: OpenImage, key: Any, record: RunRecord) -> None:
+        if self.registry is not None:
+            try:
+                self.registry.plugin_succeeded(self.registry.owner(record.translator))
+            except KeyError:
+                pass
         item.history.append(record)
         self.cache.put(key, record)
         if item is self._generated and self._generated in self.images:
@@ -954,12 +959,16 @@ class MainWindow(QMainWindow):
             if not self._rerun_pending:
                 self.show_info("Cancelled")
         elif isinstance(exc, PluginError) and self.registry is not None:
-            try:
-                self.registry.mark_broken(self.registry.owner(spec.name), exc.__cause__ or exc)
+            try:  # the same rule as a batch: broken after `Registry.STRIKES` failures in a row
+                disabled = self.registry.plugin_failed(self.registry.owner(spec.name), exc.__cause__ or exc)
             except KeyError:
-                pass
-            self.show_error(f"{spec.name} failed and its plugin was disabled", exc)
-            self.translator_picker.set_registry(self.registry, spec.name)
+                disabled = False
+            if disabled:
+                self.show_error(f"{spec.name} failed {self.registry.STRIKES} times in a row and its plugin "
+                                f"was disabled", exc)
+                self.translator_picker.set_registry(self.registry, spec.name)
+            else:
+                self.show_error(f"{spec.name} failed", exc)
         else:
             self.show_error(f"{spec.name} failed", exc)
         self.run_finished.emit(exc)
