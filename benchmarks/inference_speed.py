@@ -61,10 +61,9 @@ def _network_run(spec: Any, model: Any, engine: Any, width: int, height: int) ->
     from translator.params import resolve_params
     from translator.spec import RunContext
 
-    multiple = max(int(spec.size_multiple), 1)
+    needs = spec.input_requirements(model)
     dtype = next(model.parameters()).dtype if any(True for _ in model.parameters()) else torch.float32
-    images = torch.rand(1, 3, -(-height // multiple) * multiple, -(-width // multiple) * multiple,
-                        device=engine.device, dtype=dtype)
+    images = torch.rand(1, 3, needs.padded_side(height), needs.padded_side(width), device=engine.device, dtype=dtype)
     params = resolve_params(spec.params, {})
     ctx = RunContext(device=engine.device, dtype=dtype)
 

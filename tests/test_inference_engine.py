@@ -64,6 +64,62 @@ def test_padding_to_the_size_multiple_and_crop_back():
     np.testing.assert_array_equal(result.rgb, image.rgb)
 
 
+def test_the_models_size_requirements_pad_every_input_and_are_cropped_back():
+    seen = []
+
+    def translate(model, images, params, ctx):
+        seen.append((tuple(images.shape[-2:]), ctx.tiled))
+        return images
+
+    needs = api.SizeRequirements(minimum=40, multiple=16)
+    spec = _spec(translate=translate, size_multiple=4, size_requirements=lambda model: needs)
+    assert spec.input_requirements(LocalNet()) == needs
+    image = make_image(33, 18)  # width 33, height 18
+    result = Engine("cpu", "fp32").run(spec, LocalNet(), image)
+    assert seen == [((48, 48), False)]
+    np.testing.assert_array_equal(result.rgb, image.rgb)
+    seen.clear()
+    Engine("cpu", "fp32", tile_pixels=64 * 64).run(spec, LocalNet(), make_image(150, 150))
+    assert len(seen) > 1 and all(h % 16 == 0 and w % 16 == 0 and h >= 40 and w >= 40 and tiled
+                                 for (h, w), tiled in seen)
+
+
+def test_size_requirements_combine_and_pad_by_reflection_or_replication():
+    assert api.SizeRequirements(minimum=8, multiple=4).combined(api.SizeRequirements(multiple=6)) == \
+        api.SizeRequirements(minimum=8, multiple=12)
+    assert [api.SizeRequirements(minimum=8, multiple=4).padded_side(s) for s in (1, 8, 9)] == [8, 8, 12]
+    rows = torch.arange(5.0).reshape(1, 1, 5, 1).expand(1, 1, 5, 24)
+    assert api.SizeRequirements(multiple=8).pad(rows)[0, 0, :, 0].tolist() == [0, 1, 2, 3, 4, 3, 2, 1]
+    assert api.SizeRequirements(minimum=12).pad(rows)[0, 0, :, 0].tolist() == [0, 1, 2, 3, 4] + [4] * 7  # 7 > 5 rows
+    assert api.SizeRequirements().pad(rows) is rows
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="must be an integer >= 1"):
+            api.SizeRequirements(multiple=bad)
+
+
+def test_work_size_shrinks_whole_images_only_and_enlarges_the_result():
+    seen = []
+
+    def translate(model, images, params, ctx):
+        seen.append(tuple(images.shape[-2:]))
+        return 1 - images
+
+    spec = _spec(translate=translate, size_multiple=4, work_size=lambda model, params: params["work"],
+                 params=(api.Int(name="work", default=64, minimum=0, maximum=4096),))
+    image = make_image(200, 100)  # a smooth gradient, width 200, height 100
+    result = Engine("cpu", "fp32").run(spec, LocalNet(), image)
+    assert seen == [(32, 64)] and result.rgb.shape == (100, 200, 3)
+    # the shrunk, translated image enlarged back: close to the translated input, not equal
+    error = np.abs(result.rgb - (1 - image.rgb)).mean()
+    assert 0 < error < 0.2
+    seen.clear()
+    native = Engine("cpu", "fp32").run(spec, LocalNet(), image, {"work": 0})
+    np.testing.assert_allclose(native.rgb, 1 - image.rgb, atol=1e-6)
+    seen.clear()
+    Engine("cpu", "fp32", tile_pixels=64 * 64).run(spec, LocalNet(), image, {"work": 32})
+    assert len(seen) > 1 and max(max(s) for s in seen) == 64  # tiles keep their own size
+
+
 def test_tiny_images_pad_by_replication():
     result = Engine("cpu", "fp32").run(_spec(size_multiple=8), LocalNet(), make_image(1, 1))
     assert result.rgb.shape == (1, 1, 3)
@@ -110,11 +166,14 @@ def test_prepare_tiling_wraps_every_tile_with_a_preview():
         events.append("tile")
         return images
 
+    needs = api.SizeRequirements(minimum=72, multiple=8)
     Engine("cpu", "fp32", tile_pixels=64 * 64).run(
-        _spec(translate=translate, prepare_tiling=prepare, size_multiple=4), LocalNet(), make_image(300, 200))
+        _spec(translate=translate, prepare_tiling=prepare, size_multiple=4, size_requirements=lambda m: needs),
+        LocalNet(), make_image(300, 200))
     assert events[0][0] == "enter" and events[-1] == ("exit",)
     _, (batch, channels, height, width) = events[0]
-    assert (batch, channels) == (1, 3) and height * width <= 64 * 64 and height % 4 == 0
+    # the preview fits the budget before it is padded to the model's requirements
+    assert (batch, channels) == (1, 3) and height % 8 == 0 and width % 8 == 0 and min(height, width) >= 72
     assert events.count("tile") > 1
 
 

@@ -2,7 +2,7 @@
 
 `Engine.run` is the single way the app, `translator apply` and the test fixtures run a model. It
 takes care of what every translator would otherwise repeat: device and precision, inference
-mode, padding to the translator's size multiple, tiling of big images with seamless blending
+mode, padding to the translator's and the model's size requirements, tiling of big images with seamless blending
 (and the translator's image-wide tiling state), retries with smaller tiles when the GPU runs out
 of memory, a retry in float32 when half precision overflows, alpha channels, progress and cancel.
 A plugin's failure surfaces as `PluginError` (the registry can then mark the plugin broken); the
@@ -23,7 +23,14 @@ from translator import device as devices
 from translator.errors import DeviceError, PluginError, TranslatorError
 from translator.image import Image, quantize, to_float
 from translator.params import resolve_params
-from translator.spec import Cancellable, RunContext, TaskKind, TranslatorSpec, collecting_warnings
+from translator.spec import (
+    Cancellable,
+    RunContext,
+    SizeRequirements,
+    TaskKind,
+    TranslatorSpec,
+    collecting_warnings,
+)
 from translator.tiling import band_rows, blend_weights, plan_tiles, tile_side
 
 if TYPE_CHECKING:
@@ -205,9 +212,16 @@ class Engine:
         ctx = RunContext(device=self.device, dtype=dtype, on_progress=report, cancel=cancel)
         ctx.check_cancelled()
         tensor = _to_tensor(image.pixels, self.device, dtype)
-        padded = _pad_to_multiple(tensor, multiple)
-        out = self._forward(spec, model, padded, params, ctx)
-        _check_shape(spec, out, padded)
+        padded = SizeRequirements(multiple=multiple).pad(tensor)
+        work = int(spec.work_size(model, params)) if spec.work_size is not None else 0
+        height, width = padded.shape[-2:]
+        if 0 < work < max(height, width):
+            scale = work / max(height, width)
+            small = (max(1, round(height * scale)), max(1, round(width * scale)))
+            out = self._forward(spec, model, _resize(padded, small), params, ctx)
+            out = _resize(out, (height, width)).clamp(0, 1)
+        else:
+            out = self._forward(spec, model, padded, params, ctx)
         rgb = _to_numpy(out[..., :image.height, :image.width])
         return rgb, bool(np.isfinite(rgb).all())  # one tile's worth: kept in float32, unrounded
 
@@ -226,8 +240,8 @@ class Engine:
         setup = contextlib.nullcontext()
         if spec.prepare_tiling is not None:
             preview = _to_tensor(_preview(planes, budget, multiple), self.device, dtype)
-            ctx = RunContext(device=self.device, dtype=dtype, cancel=cancel)
-            setup = spec.prepare_tiling(model, preview, params, ctx)
+            ctx = RunContext(device=self.device, dtype=dtype, cancel=cancel, tiled=True)
+            setup = spec.prepare_tiling(model, spec.input_requirements(model).pad(preview), params, ctx)
         result = np.empty((image.height, image.width, 3), dtype=image.pixels.dtype)
         finite = True
         rows = band_rows(tiles)
@@ -241,13 +255,12 @@ class Engine:
                     total[:len(carry[0])] += carry[0]
                     weight[:len(carry[1])] += carry[1]
                 for tile in row:
-                    ctx = RunContext(device=self.device, dtype=dtype, cancel=cancel,
+                    ctx = RunContext(device=self.device, dtype=dtype, cancel=cancel, tiled=True,
                                      on_progress=_scaled(report, index, len(tiles)))
                     ctx.check_cancelled()
                     ctx.progress(0.0, f"tile {index + 1} of {len(tiles)}")
                     patch = _to_tensor(planes[tile.y0:tile.y1, tile.x0:tile.x1], self.device, dtype)
                     out = self._forward(spec, model, patch, params, ctx, shared_state=spec.prepare_tiling is not None)
-                    _check_shape(spec, out, patch)
                     rgb = _to_numpy(out)
                     finite = finite and bool(np.isfinite(rgb).all())
                     w = blend_weights(tile, height, width, overlap)[..., None]
@@ -262,14 +275,21 @@ class Engine:
 
     def _forward(self, spec: TranslatorSpec, model: nn.Module, images: Tensor, params: Mapping[str, Any],
                  ctx: RunContext, *, shared_state: bool = False) -> Tensor:
-        """`images` through the translator, on the engine's backend (PyTorch for tiles that share
-        image-wide state, and wherever "auto" measured PyTorch faster)."""
+        """`images` padded to the model's size requirements, through the translator on the
+        engine's backend (PyTorch for tiles that share image-wide state, and wherever "auto"
+        measured PyTorch faster), cropped back to the size of `images`."""
+        height, width = images.shape[-2:]
+        padded = spec.input_requirements(model).pad(images)
+        out = None
         if self.backend != "torch" and not shared_state:
-            session = self._onnx_session(spec, model, images, params, ctx)
+            session = self._onnx_session(spec, model, padded, params, ctx)
             if session is not None:
                 ctx.check_cancelled()
-                return self._onnx.run(session, images)
-        return self._translate(spec, model, images, params, ctx)
+                out = self._onnx.run(session, padded)
+        if out is None:
+            out = self._translate(spec, model, padded, params, ctx)
+        _check_shape(spec, out, padded)
+        return out[..., :height, :width]
 
     def _onnx_session(self, spec: TranslatorSpec, model: nn.Module, images: Tensor,
                       params: Mapping[str, Any], ctx: RunContext) -> Any:
@@ -330,17 +350,12 @@ def _to_numpy(images: Tensor) -> np.ndarray:
     return np.ascontiguousarray(np.clip(array, 0.0, 1.0), dtype=np.float32)
 
 
-def _pad_to_multiple(images: Tensor, multiple: int) -> Tensor:
-    """Pad bottom and right to a multiple of `multiple` (reflect where possible, else replicate)."""
-    import torch.nn.functional as F
+def _resize(images: Tensor, size: tuple[int, int]) -> Tensor:
+    """Bilinear resize of (B, C, H, W) to `size`, antialiased when shrinking."""
+    import kornia
 
-    height, width = images.shape[-2:]
-    pad_h = -height % multiple
-    pad_w = -width % multiple
-    if not pad_h and not pad_w:
-        return images
-    mode = "reflect" if pad_h < height and pad_w < width else "replicate"
-    return F.pad(images, (0, pad_w, 0, pad_h), mode=mode)
+    shrink = size[0] < images.shape[-2] or size[1] < images.shape[-1]
+    return kornia.geometry.transform.resize(images, size, interpolation="bilinear", antialias=shrink)
 
 
 FINISH_ROWS = 64
@@ -359,7 +374,7 @@ def _finish_rows(total: np.ndarray, weight: np.ndarray, result: np.ndarray, top:
 
 
 def _pad_planes(planes: np.ndarray, multiple: int) -> np.ndarray:
-    """Pad bottom and right to a multiple of `multiple` like `_pad_to_multiple` (reflect where
+    """Pad bottom and right to a multiple of `multiple` like `SizeRequirements.pad` (reflect where
     possible, else edge), in the planes' own dtype; the array itself when no padding is needed."""
     height, width = planes.shape[:2]
     pad_h = -height % multiple

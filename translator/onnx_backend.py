@@ -129,9 +129,10 @@ class OnnxBackend:
             path = self.folder / f"{key}.onnx"
             if not path.exists():
                 side = size_class(height, width)
-                multiple = max(int(spec.size_multiple), 1)
+                needs = spec.input_requirements(model)
+                multiple = needs.multiple
                 example = (min(height, side), min(width, side))
-                check = (example[0], max(multiple, example[1] - multiple * max(1, 16 // multiple)))
+                check = (example[0], max(needs.padded_side(1), example[1] - multiple * max(1, 16 // multiple)))
                 try:
                     report = export_onnx(spec, model, params, path, example_size=example, check_size=check,
                                          threads=self.threads)

@@ -3,8 +3,9 @@
 What is exported is the translator's own `translate` for fixed parameter values, as one graph:
 (B, 3, H, W) float32 RGB in [0, 1] -> (B, 3, H, W) in [0, 1]. So the graph includes whatever the
 plugin does around its network (scaling to [-1, 1], choosing a direction) and other tools
-(ONNX Runtime, OpenVINO, chaiNNer) can run it as it is. H and W must be multiples of the
-translator's `size_multiple`.
+(ONNX Runtime, OpenVINO, chaiNNer) can run it as it is. H and W must meet the model's size
+requirements (`TranslatorSpec.input_requirements`, written in the card); the engine's padding
+and its `work_size` rescaling happen outside the graph.
 
 Needs the `onnx` extra (onnxruntime, for the check); torch is imported inside the functions.
 """
@@ -46,12 +47,15 @@ class ExportReport:
 
     path: the .onnx file. check_size: (H, W) of the random input it was verified on.
     max_abs_diff: largest |ONNX Runtime - PyTorch| there. seconds: time of export and check.
+    size_multiple, min_side: what the graph's input sides must meet.
     """
 
     path: Path
     check_size: tuple[int, int]
     max_abs_diff: float
     seconds: float
+    size_multiple: int = 1
+    min_side: int = 1
 
 
 def onnxruntime_available() -> bool:
@@ -112,8 +116,9 @@ def export_onnx(spec: TranslatorSpec, model: nn.Module, params: Mapping[str, Any
         raise ExportError(reason)
     if not onnxruntime_available():
         raise ExportError("exporting needs onnxruntime to check the graph: pip install 'image-translator[onnx]'")
-    multiple = max(int(spec.size_multiple), 1)
-    example = tuple(max(multiple, -(-int(s) // multiple) * multiple) for s in example_size)
+    needs = spec.input_requirements(model)
+    multiple = needs.multiple
+    example = tuple(needs.padded_side(int(s)) for s in example_size)
     check = check_size or (example[0], example[1] + multiple * max(1, 32 // multiple))
     started = time.perf_counter()
     path = Path(path)
@@ -158,7 +163,8 @@ def export_onnx(spec: TranslatorSpec, model: nn.Module, params: Mapping[str, Any
     finally:
         temp.unlink(missing_ok=True)
     return ExportReport(path=path, check_size=(int(check[0]), int(check[1])), max_abs_diff=diff,
-                        seconds=round(time.perf_counter() - started, 2))
+                        seconds=round(time.perf_counter() - started, 2), size_multiple=multiple,
+                        min_side=needs.minimum)
 
 
 def make_session(path: str | Path, *, threads: int | None = None) -> Any:
@@ -191,7 +197,7 @@ def write_card(report: ExportReport, spec: TranslatorSpec, *, model_name: str | 
         "description": (source_card or {}).get("description", spec.description),
         "input": {"name": INPUT_NAME, "shape": ["batch", 3, "height", "width"], "dtype": "float32",
                   "range": [0.0, 1.0], "colour": "RGB",
-                  "size_multiple": max(int(spec.size_multiple), 1)},
+                  "size_multiple": report.size_multiple, "min_side": report.min_side},
         "output": {"name": OUTPUT_NAME, "shape": ["batch", 3, "height", "width"], "dtype": "float32",
                    "range": [0.0, 1.0], "colour": "RGB"},
         "params": dict(params),

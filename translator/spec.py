@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextvars
 import enum
+import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -44,18 +45,64 @@ class Cancellable(Protocol):
     def is_set(self) -> bool: ...
 
 
+@dataclass(frozen=True)
+class SizeRequirements:
+    """What a network needs of the sides of every input it gets (like spandrel's).
+
+    minimum: smallest side in pixels. multiple: every side a multiple of this.
+    The engine pads each input (`pad`) to meet them and crops the result back, so a translator's
+    `translate` never sees a size its network cannot take.
+    """
+
+    minimum: int = 1
+    multiple: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("minimum", "multiple"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"SizeRequirements.{name} must be an integer >= 1, got {value!r}")
+
+    def padded_side(self, side: int) -> int:
+        """The smallest side >= `side` that meets the requirements."""
+        return -(-max(side, self.minimum) // self.multiple) * self.multiple
+
+    def combined(self, other: SizeRequirements) -> SizeRequirements:
+        """Requirements meeting both: the larger minimum, the least common multiple."""
+        return SizeRequirements(minimum=max(self.minimum, other.minimum),
+                                multiple=math.lcm(self.multiple, other.multiple))
+
+    def pad(self, images: Tensor) -> Tensor:
+        """(B, C, H, W) padded at the bottom and right to meet the requirements: reflected where
+        the image is big enough, else replicated (edge pixels); `images` itself when it meets
+        them. Crop the result back with `[..., :H, :W]`."""
+        import torch.nn.functional as F
+
+        height, width = images.shape[-2:]
+        pad_h = self.padded_side(height) - height
+        pad_w = self.padded_side(width) - width
+        if not pad_h and not pad_w:
+            return images
+        mode = "reflect" if pad_h < height and pad_w < width else "replicate"
+        return F.pad(images, (0, pad_w, 0, pad_h), mode=mode)
+
+
 @dataclass
 class RunContext:
     """Handed to `TranslatorSpec.translate` for one call.
 
     device: where the model and the input tensor live.
     dtype: the floating dtype of the model's weights (float32, float16 or bfloat16).
+    tiled: the input is one tile of a larger image (the engine tiles big images of tileable
+        translators): image-wide work (statistics, rescaling) must not be done per tile, where
+        the tiles would disagree with each other (see `PrepareTilingFn` for shared state).
     """
 
     device: torch.device
     dtype: torch.dtype
     on_progress: Callable[[float, str], None] | None = None
     cancel: Cancellable | None = None
+    tiled: bool = False
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Report progress of this call, `fraction` in [0, 1]."""
@@ -103,7 +150,8 @@ TranslateFn = Callable[["nn.Module", "Tensor | None", Mapping[str, Any], RunCont
 
 images: float tensor (B, 3, H, W), RGB in [0, 1], on `ctx.device` (None for GENERATE without an
 input). Returns float tensor (B, 3, H', W') in [0, 1]; H' = H and W' = W for every task but
-GENERATE. `params` are validated values of the translator's `params`.
+GENERATE. `params` are validated values of the translator's `params`. For image tasks, H and W
+meet `TranslatorSpec.input_requirements(model)` (the engine pads and crops back).
 """
 
 CheckInputFn = Callable[["Tensor", Mapping[str, Any]], "str | None"]
@@ -116,13 +164,21 @@ example "this looks like a photo, not a line drawing"), or None. Called by the e
 network runs, also when the network runs as an exported graph, where `translate` never runs.
 """
 
+WorkSizeFn = Callable[["nn.Module", Mapping[str, Any]], int]
+"""work_size(model, params) -> the longest side, in pixels, the network should see a whole image
+at (typically the size it was trained at), or 0 for the image's own size. The engine shrinks a
+whole image whose longer side is bigger (bilinear, antialiased, aspect ratio kept) before padding
+it to the size requirements, and enlarges the result back; tiles run at their own size.
+"""
+
 PrepareTilingFn = Callable[
     ["nn.Module", "Tensor", Mapping[str, Any], RunContext], AbstractContextManager[Any]
 ]
 """prepare_tiling(model, preview, params, ctx) -> context manager.
 
 Called by the engine before it runs an image as tiles, with `preview` the whole image scaled to
-fit the memory budget, (1, 3, h, w) in [0, 1]. Inside the returned context every tile must be
+fit the memory budget, (1, 3, h, w) in [0, 1], padded to meet the model's size requirements
+(`TranslatorSpec.input_requirements`), and `ctx.tiled` True. Inside the returned context every tile must be
 processed with the same image-wide state (for example InstanceNorm statistics measured on the
 preview), so tiles agree with each other and show no seams.
 """
@@ -140,7 +196,14 @@ class TranslatorSpec:
     build: config -> freshly initialised network (CPU, float32); the store loads weights into it.
     translate: runs a batch (see `TranslateFn`).
     models_dir: folder holding bundled models (`NAME.safetensors` beside `NAME.json` cards).
-    size_multiple: inputs are padded (reflect) to a multiple of this and cropped back.
+    size_multiple: the grid of every model of the translator: whole images are padded (reflect)
+        to a multiple of it and cropped back, tiles start and end on it (so tiles see the same
+        downsampling grid and show no seams), training crops (`--size`) are multiples of it.
+    size_requirements: optional model -> `SizeRequirements` for what one loaded network needs
+        beyond `size_multiple` (pix2pix: multiples of 2**num_downs, from its config). The engine
+        pads every input of `translate` (whole image, tile, tiling preview) to meet them and
+        crops the result back; an ONNX export is traced and checked on such sizes.
+    work_size: optional scale at which whole images run (see `WorkSizeFn`).
     tileable: each output pixel depends on a bounded neighbourhood, so big images may be tiled.
     tile_overlap: context in pixels each tile borrows from its neighbours (blended away).
     prepare_tiling: optional image-wide state for tiles (see `PrepareTilingFn`).
@@ -161,6 +224,8 @@ class TranslatorSpec:
     params: tuple[Param, ...] = ()
     models_dir: Path | None = None
     size_multiple: int = 1
+    size_requirements: Callable[[nn.Module], SizeRequirements] | None = None
+    work_size: WorkSizeFn | None = None
     tileable: bool = False
     tile_overlap: int = 32
     prepare_tiling: PrepareTilingFn | None = None
@@ -168,6 +233,14 @@ class TranslatorSpec:
     needs_grad: bool = False
     training: TrainingSpec | None = None
     check_input: CheckInputFn | None = None
+
+    def input_requirements(self, model: nn.Module) -> SizeRequirements:
+        """What every input of `translate` with `model` meets: `size_multiple` combined with the
+        model's own `size_requirements`."""
+        grid = SizeRequirements(multiple=max(int(self.size_multiple), 1))
+        if self.size_requirements is None:
+            return grid
+        return grid.combined(self.size_requirements(model))
 
     def describe(self) -> dict[str, Any]:
         """JSON-able summary for `translator plugins --json`."""

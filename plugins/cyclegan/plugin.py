@@ -29,8 +29,9 @@ TILE_OVERLAP = 96
 side (`networks.receptive_radius(9)`); 96 covers it and keeps tiles on the 4-pixel grid of the two
 stride-2 layers."""
 
-MIN_SIZE = 8
-"""Smallest side the generator runs on: its 1/4-resolution blocks reflect-pad by one pixel."""
+SIZE_REQUIREMENTS = api.SizeRequirements(minimum=8, multiple=4)
+"""Sides the generator runs on: multiples of 4 (two stride-2 layers), at least 8 (its
+1/4-resolution blocks reflect-pad by one pixel). The engine pads and crops back."""
 
 DIRECTION = api.Choice(
     name="direction", title="Direction", choices=("AtoB", "BtoA"), default="AtoB",
@@ -45,14 +46,12 @@ def build(config: Mapping[str, Any]) -> nn.Module:
 
 
 def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: api.RunContext) -> Tensor:
-    """(B, 3, H, W) in [0, 1], H and W multiples of 4 -> translated (B, 3, H, W) in [0, 1].
+    """(B, 3, H, W) in [0, 1], sides meeting `SIZE_REQUIREMENTS` -> translated (B, 3, H, W) in [0, 1].
 
-    Sides under `MIN_SIZE` are padded (replicate) and cropped back. Raises `TranslatorError` when
-    the model lacks the generator of `params["direction"]`.
+    Raises `TranslatorError` when the model lacks the generator of `params["direction"]`.
     """
     ctx.check_cancelled()
-    height, width = images.shape[-2:]
-    return model(_pad_small(images.to(ctx.dtype)), params["direction"])[..., :height, :width]
+    return model(images.to(ctx.dtype), params["direction"])
 
 
 def prepare_tiling(model: nn.Module, preview: Tensor, params: Mapping[str, Any],
@@ -63,17 +62,7 @@ def prepare_tiling(model: nn.Module, preview: Tensor, params: Mapping[str, Any],
     from translator.api.layers import frozen_instance_norm
 
     generator = model.generator(params["direction"])
-    return frozen_instance_norm(generator, lambda: generator(_pad_small(preview.to(ctx.dtype)) * 2 - 1))
-
-
-def _pad_small(images: Tensor) -> Tensor:
-    """Replicate-pad bottom and right so that both sides are at least `MIN_SIZE`."""
-    import torch.nn.functional as F
-
-    height, width = images.shape[-2:]
-    if min(height, width) >= MIN_SIZE:
-        return images
-    return F.pad(images, (0, max(MIN_SIZE - width, 0), 0, max(MIN_SIZE - height, 0)), mode="replicate")
+    return frozen_instance_norm(generator, lambda: generator(preview.to(ctx.dtype) * 2 - 1))
 
 
 def _training_spec() -> api.TrainingSpec | None:
@@ -103,7 +92,8 @@ def spec() -> api.TranslatorSpec:
         translate=translate,
         default_config=DEFAULT_CONFIG,
         models_dir=MODELS_DIR,
-        size_multiple=4,
+        size_multiple=SIZE_REQUIREMENTS.multiple,
+        size_requirements=lambda model: SIZE_REQUIREMENTS,
         tileable=True,
         tile_overlap=TILE_OVERLAP,
         prepare_tiling=prepare_tiling,

@@ -5,8 +5,8 @@ converter are imported inside the callables.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +22,11 @@ DEFAULT_CONFIG: Mapping[str, Any] = {"ngf": 64, "num_downs": 8, "norm": "batch",
 """The paper's 256 px generator (`networks.Pix2PixConfig`): U-Net, 8 levels, ngf 64, batch norm."""
 
 SIZE_MULTIPLE = 32
-"""What the engine pads inputs to: 2**5, the multiple of the smallest U-Net (5 levels). A model
-needs multiples of its own 2**num_downs (256 for the published 8-level ones), so `translate` pads
-further (and crops back); a smaller engine multiple keeps training crops of 64 or 128 px legal for
-the shallower U-Nets trained at those sizes."""
+"""The grid of every pix2pix model: 2**5, the multiple of the smallest U-Net (5 levels). Whole
+images are padded to it and tiles aligned on it; a model needs multiples of its own 2**num_downs
+(256 for the published 8-level ones, see `size_requirements`), which the engine pads each input to
+(and crops back). A grid smaller than that keeps training crops of 64 or 128 px legal for the
+shallower U-Nets trained at those sizes."""
 
 TILE_OVERLAP = 128
 """Context per tile side. With batch norm in eval mode (running statistics), or instance norm
@@ -53,28 +54,27 @@ def build(config: Mapping[str, Any]) -> nn.Module:
     return networks.build(config)
 
 
+def size_requirements(model: nn.Module) -> api.SizeRequirements:
+    """A U-Net of n levels takes sides that are multiples of 2**n."""
+    return api.SizeRequirements(multiple=model.config.size_multiple)
+
+
+def work_size(model: nn.Module, params: Mapping[str, Any]) -> int:
+    """With `work_at` "model", the model's training size (the engine shrinks bigger whole images
+    to it and enlarges the result back); else 0, the image's own size."""
+    return int(model.config.size) if params.get("work_at", "model") == "model" else 0
+
+
 def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: api.RunContext) -> Tensor:
-    """(B, 3, H, W) in [0, 1] -> translated (B, 3, H, W) in [0, 1].
-
-    With `work_at` "model", an image whose longer side exceeds the model's training size is
-    shrunk to it first and the result enlarged back (not when tiled: see `prepare_tiling`). Sides that are not multiples of the model's
-    2**num_downs are padded here and cropped back. Runs the model as the engine gives it (eval
-    mode: batch-norm running statistics, no dropout).
+    """(B, 3, H, W) in [0, 1], sides meeting `size_requirements(model)` -> translated (B, 3, H, W)
+    in [0, 1]. Runs the model as the engine gives it (eval mode: batch-norm running statistics,
+    no dropout).
     """
-
     ctx.check_cancelled()
     images = images.to(ctx.dtype)
     if params.get("invert", False):
         images = 1 - images
-    height, width = images.shape[-2:]
-    size = model.config.size
-    at_model_size = params.get("work_at", "model") == "model" and not getattr(model, "tiled", False)
-    if at_model_size and 0 < size < max(height, width):
-        scale = size / max(height, width)
-        small = (max(1, round(height * scale)), max(1, round(width * scale)))
-        out = _run_padded(model, _resize(images, small))
-        return _resize(out, (height, width)).clamp(0, 1)
-    return _run_padded(model, images)
+    return model(images)
 
 
 PHOTO_WARNING = ("this looks like a photo, not a line drawing: the model turns drawings (dark lines on "
@@ -91,51 +91,18 @@ def check_input(image: Tensor, params: Mapping[str, Any]) -> str | None:
     return PHOTO_WARNING if looks_like_photo(image) else None
 
 
-def _run_padded(model: nn.Module, images: Tensor) -> Tensor:
-    """The model on (B, 3, H, W) padded to its multiple (reflect, or replicate where the image is
-    too small to reflect), cropped back."""
-    import torch.nn.functional as F
-
-    height, width = images.shape[-2:]
-    multiple = model.config.size_multiple
-    pad_h, pad_w = -height % multiple, -width % multiple
-    if pad_h or pad_w:
-        mode = "reflect" if pad_h < height and pad_w < width else "replicate"
-        images = F.pad(images, (0, pad_w, 0, pad_h), mode=mode)
-    return model(images)[..., :height, :width]
-
-
-def _resize(images: Tensor, size: tuple[int, int]) -> Tensor:
-    """Bilinear resize of (B, 3, H, W) to `size`, antialiased when shrinking."""
-    import kornia
-
-    shrink = size[0] < images.shape[-2] or size[1] < images.shape[-1]
-    return kornia.geometry.transform.resize(images, size, interpolation="bilinear", antialias=shrink)
-
-
 def prepare_tiling(model: nn.Module, preview: Tensor, params: Mapping[str, Any],
                    ctx: api.RunContext) -> AbstractContextManager[None]:
-    """Tiles run at their own size whatever `work_at` says (shrinking each tile on its own would
-    make them disagree). For instance-norm U-Nets (imported ones may have them), every instance
-    norm is frozen to the statistics it sees on `preview` ((1, 3, h, w) in [0, 1], the whole image
-    scaled down), so that all tiles are normalised alike; batch norm in eval mode needs nothing.
+    """For instance-norm U-Nets (imported ones may have them), every instance norm is frozen to
+    the statistics it sees on `preview` ((1, 3, h, w) in [0, 1], the whole image scaled down), so
+    that all tiles are normalised alike; batch norm in eval mode needs nothing.
     """
     from translator.api.layers import frozen_instance_norm
 
     images = preview.to(ctx.dtype)
     if params.get("invert", False):
         images = 1 - images
-    return _tiling(model, frozen_instance_norm(model.G, lambda: _run_padded(model, images)))
-
-
-@contextmanager
-def _tiling(model: nn.Module, frozen: AbstractContextManager[None]) -> Iterator[None]:
-    model.tiled = True
-    try:
-        with frozen:
-            yield
-    finally:
-        model.tiled = False
+    return frozen_instance_norm(model.G, lambda: model(images))
 
 
 def _training_spec() -> api.TrainingSpec:
@@ -160,6 +127,8 @@ def spec() -> api.TranslatorSpec:
         default_config=DEFAULT_CONFIG,
         models_dir=MODELS_DIR,
         size_multiple=SIZE_MULTIPLE,
+        size_requirements=size_requirements,
+        work_size=work_size,
         tileable=True,
         tile_overlap=TILE_OVERLAP,
         prepare_tiling=prepare_tiling,

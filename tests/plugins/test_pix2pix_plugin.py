@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from translator import api
 from translator.engine import Engine
 from translator.image import Image
 from translator.plugins import load_registry
@@ -75,29 +76,40 @@ def test_any_size_through_the_engine(spec, tiny, run_translator, height, width):
     assert np.isfinite(result.rgb).all() and 0 <= result.rgb.min() and result.rgb.max() <= 1
 
 
-def test_translate_pads_to_the_models_own_multiple_and_crops_back(tiny):
+def test_the_engine_pads_to_the_models_own_multiple_and_crops_back(spec, tiny):
+    assert spec.input_requirements(tiny) == api.SizeRequirements(multiple=64)  # 2**num_downs
     images = torch.rand(1, 3, 64, 128)
     with torch.no_grad():
-        out = plugin.translate(tiny, images[..., :50, :70], {"invert": False}, CTX)
         whole = tiny(images)
-    assert out.shape == (1, 3, 50, 70)
+    out = Engine(device="cpu", precision="fp32").run(spec, tiny, Image(rgb=images[0, :, :50, :70].permute(1, 2, 0).numpy()),
+                                                      {"work_at": "image"})
+    assert out.rgb.shape == (50, 70, 3)
     # away from the padding the result matches an unpadded run on the larger image
-    assert (out[..., :20, :30] - whole[..., :20, :30]).abs().mean() < 0.05
+    expected = whole[0, :, :20, :30].permute(1, 2, 0).numpy()
+    assert np.abs(out.rgb[:20, :30] - expected).mean() < 0.05
 
 
-def test_work_at_model_size_shrinks_big_images_and_enlarges_the_result():
+def test_work_at_model_size_shrinks_big_images_and_enlarges_the_result(spec):
     import kornia
 
     torch.manual_seed(0)
     model = networks.build({**TINY, "size": 64}).eval()
+    assert spec.work_size(model, {"work_at": "model"}) == 64 and spec.work_size(model, {"work_at": "image"}) == 0
     images = torch.rand(1, 3, 96, 160)
+    engine = Engine(device="cpu", precision="fp32")
+
+    def run(x, work_at):
+        return torch.from_numpy(engine.run(spec, model, Image(rgb=x[0].permute(1, 2, 0).numpy()),
+                                           {"work_at": work_at}).rgb).permute(2, 0, 1)[None]
+
     with torch.no_grad():
-        shrunk = plugin.translate(model, images, {"work_at": "model"}, CTX)
+        shrunk = run(images, "model")
         small = kornia.geometry.transform.resize(images, (38, 64), antialias=True)
-        expected = kornia.geometry.transform.resize(plugin.translate(model, small, {}, CTX), (96, 160))
-        native = plugin.translate(model, images, {"work_at": "image"}, CTX)
-        little = plugin.translate(model, images[..., :40, :50], {"work_at": "model"}, CTX)
-        little_native = plugin.translate(model, images[..., :40, :50], {"work_at": "image"}, CTX)
+        expected = kornia.geometry.transform.resize(plugin.translate(model, api.SizeRequirements(multiple=64).pad(small),
+                                                                     {}, CTX)[..., :38, :64], (96, 160))
+        native = run(images, "image")
+        little = run(images[..., :40, :50], "model")
+        little_native = run(images[..., :40, :50], "image")
     assert shrunk.shape == native.shape == images.shape
     assert torch.allclose(shrunk, expected.clamp(0, 1), atol=1e-5)
     assert (shrunk - native).abs().mean() > 1e-3
@@ -107,14 +119,12 @@ def test_work_at_model_size_shrinks_big_images_and_enlarges_the_result():
 def test_tiles_run_at_their_own_size(spec):
     torch.manual_seed(0)
     model = networks.build({**TINY, "size": 64}).eval()
-    tile = torch.rand(1, 3, 128, 128)
-    ctx_args = (model, torch.rand(1, 3, 64, 64), {"work_at": "model", "invert": False}, CTX)
-    with torch.no_grad():
-        with spec.prepare_tiling(*ctx_args):
-            tiled = plugin.translate(model, tile, {"work_at": "model"}, CTX)
-        native = plugin.translate(model, tile, {"work_at": "image"}, CTX)
-        shrunk = plugin.translate(model, tile, {"work_at": "model"}, CTX)
-    assert torch.equal(tiled, native) and not torch.equal(shrunk, native)
+    image = line_drawing(600, 450)
+    tiles = Engine(device="cpu", precision="fp32", tile_pixels=420 * 420)
+    tiled = tiles.run(spec, model, image, {"work_at": "model"})
+    native = tiles.run(spec, model, image, {"work_at": "image"})
+    shrunk = Engine(device="cpu", precision="fp32").run(spec, model, image, {"work_at": "model"})
+    assert np.array_equal(tiled.rgb, native.rgb) and not np.array_equal(shrunk.rgb, native.rgb)
 
 
 def test_invert_turns_light_lines_on_dark_into_dark_lines_on_white(tiny):

@@ -43,7 +43,7 @@ from translator.params import (
     Seed,
     Text,
 )
-from translator.spec import RunContext, TaskKind, TranslatorSpec
+from translator.spec import RunContext, SizeRequirements, TaskKind, TranslatorSpec
 from translator.training.context import TrainContext
 from translator.training.spec import DataKind, Trainer, TrainingSpec
 
@@ -54,7 +54,7 @@ API_VERSION = 1
 
 __all__ = [
     "API_VERSION", "hookimpl",
-    "TranslatorSpec", "TaskKind", "RunContext",
+    "TranslatorSpec", "TaskKind", "RunContext", "SizeRequirements",
     "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "ColorPoint", "ColorPoints",
     "CheckpointFile", "CheckpointClaim", "ImportContext", "restricted_unpickle", "flatten_tensors",
     "CatalogEntry", "CatalogFile",
