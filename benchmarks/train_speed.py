@@ -34,13 +34,17 @@ def bench(spec: Any, *, size: int, batch_size: int | None, steps: int, warmup: i
     known = {p.name for p in training.options}
     plugin_options = resolve_params(training.options, {k: v for k, v in overrides.items() if k in known},
                                     from_text=True)
+    architecture = {p.name for p in spec.config}
+    given = resolve_params([p for p in spec.config if p.name in overrides],
+                           {k: v for k, v in overrides.items() if k in architecture}, from_text=True)
+    config = spec.resolve_config({**training.scratch_config, **given}, source="--set")
     batch = batch_size or training.batch_size
     options = {**plugin_options, "lr": training.lr, "betas": training.betas, "optimizer": training.optimizer,
                "gan_loss": training.gan_loss, "d_steps": training.d_steps, "batch_size": batch, "size": size,
                "seed": 0, "steps": steps + warmup}
     torch.manual_seed(0)
     ctx = TrainContext(device=device, options=options, gan_loss=GANLoss(training.gan_loss), amp_dtype=amp_dtype,
-                       default_config=dict(spec.default_config), channels_last=device.type == "cuda",
+                       default_config=config, channels_last=device.type == "cuda",
                        scaler=torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None)
     trainer = training.make_trainer(ctx)
     keys = ("image",) if training.data is DataKind.SINGLE else ("A", "B")

@@ -30,8 +30,7 @@ def _toy_registry(plugin_registry):
         def translator_translators(self):
             return [api.TranslatorSpec(name="toy", title="Toy", description="", task=api.TaskKind.IMAGE_TO_IMAGE,
                                        build=lambda c: torch.nn.Conv2d(3, 3, 3, padding=1),
-                                       translate=lambda m, x, p, c: torch.sigmoid(m(x.to(c.dtype))),
-                                       default_config={})]
+                                       translate=lambda m, x, p, c: torch.sigmoid(m(x.to(c.dtype))))]
 
     return plugin_registry(Toy())
 

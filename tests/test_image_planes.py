@@ -29,8 +29,7 @@ class LocalNet(nn.Module):
 
 def _spec(**overrides) -> api.TranslatorSpec:
     fields = dict(name="local", title="Local", description="test", task=api.TaskKind.IMAGE_TO_IMAGE,
-                  build=lambda config: LocalNet(), translate=lambda m, x, p, c: m(x.to(c.dtype)),
-                  default_config={}, tileable=True, tile_overlap=8, size_multiple=4)
+                  build=lambda config: LocalNet(), translate=lambda m, x, p, c: m(x.to(c.dtype)), tileable=True, tile_overlap=8, size_multiple=4)
     fields.update(overrides)
     return api.TranslatorSpec(**fields)
 

@@ -36,7 +36,7 @@ def _translate(model, images, params, ctx):
 
 def _spec(**overrides) -> api.TranslatorSpec:
     fields = dict(name="local", title="Local", description="test", task=api.TaskKind.IMAGE_TO_IMAGE,
-                  build=lambda config: LocalNet(), translate=_translate, default_config={},
+                  build=lambda config: LocalNet(), translate=_translate,
                   tileable=True, tile_overlap=16)
     fields.update(overrides)
     return api.TranslatorSpec(**fields)

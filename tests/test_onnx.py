@@ -67,7 +67,7 @@ def test_what_cannot_be_one_graph_is_refused(cyclegan):
     assert "changes per image" in why_not_exportable(spec, {"direction": "AtoB", "hints": ({"x": 1},)})
     assert why_not_exportable(spec, {"direction": "AtoB", "hints": ()}) is None
     projector = api.TranslatorSpec(name="p", title="P", description="", task=api.TaskKind.IMAGE_TO_IMAGE,
-                                   build=lambda c: None, translate=lambda m, x, p, c: x, default_config={},
+                                   build=lambda c: None, translate=lambda m, x, p, c: x,
                                    needs_grad=True)
     assert "optimises" in why_not_exportable(projector, {})
 
@@ -94,7 +94,7 @@ def test_a_graph_that_disagrees_is_not_written(tmp_path):
         return images * 0.5 if images.shape[-1] > 40 else images
 
     spec = api.TranslatorSpec(name="branchy", title="B", description="", task=api.TaskKind.IMAGE_TO_IMAGE,
-                              build=lambda c: torch.nn.Identity(), translate=translate, default_config={})
+                              build=lambda c: torch.nn.Identity(), translate=translate)
     with pytest.raises(ExportError, match="differs from PyTorch"):
         export_onnx(spec, torch.nn.Identity(), {}, tmp_path / "b.onnx", example_size=(32, 32),
                     check_size=(32, 64))
@@ -143,7 +143,7 @@ def test_onnxruntime_backend_refuses_what_it_cannot_run():
         return images
 
     spec = api.TranslatorSpec(name="grad", title="G", description="", task=api.TaskKind.IMAGE_TO_IMAGE,
-                              build=lambda c: torch.nn.Identity(), translate=translate, default_config={},
+                              build=lambda c: torch.nn.Identity(), translate=translate,
                               needs_grad=True)
     with pytest.raises(DeviceError, match="optimises"):
         Engine("cpu", "fp32", backend="onnxruntime").run(spec, torch.nn.Identity(), make_image(8, 8))
@@ -183,7 +183,7 @@ def test_a_failed_export_means_pytorch_for_auto_and_one_error_for_onnxruntime(mo
         return images * 0.5 if images.shape[-1] > 40 else images
 
     spec = api.TranslatorSpec(name="branchy", title="B", description="", task=api.TaskKind.IMAGE_TO_IMAGE,
-                              build=lambda c: torch.nn.Identity(), translate=translate, default_config={})
+                              build=lambda c: torch.nn.Identity(), translate=translate)
     image = make_image(48, 32, pattern="noise")
     auto = Engine("cpu", "fp32", backend="auto").run(spec, torch.nn.Identity(), image)
     np.testing.assert_allclose(auto.rgb, image.rgb * 0.5, atol=1e-6)

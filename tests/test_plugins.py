@@ -22,8 +22,7 @@ def _translate(model, images, params, ctx):
 @api.hookimpl
 def translator_translators():
     return [api.TranslatorSpec(name="thirdparty-identity", title="Identity", description="d",
-                               task=api.TaskKind.IMAGE_TO_IMAGE, build=_build, translate=_translate,
-                               default_config={})]
+                               task=api.TaskKind.IMAGE_TO_IMAGE, build=_build, translate=_translate)]
 '''
 
 
@@ -34,7 +33,7 @@ def _plugin(name: str = "toy", translators=("toy",), claim=None) -> types.Simple
         return torch.nn.Identity()
 
     specs = [api.TranslatorSpec(name=t, title=t, description="", task=api.TaskKind.IMAGE_TO_IMAGE,
-                                build=build, translate=lambda m, x, p, c: x, default_config={})
+                                build=build, translate=lambda m, x, p, c: x)
              for t in translators]
     ns = types.SimpleNamespace(__name__=name)
     ns.translator_translators = api.hookimpl(lambda: specs)

@@ -24,7 +24,7 @@ def _build(config):
 def translator_translators():
     return [api.TranslatorSpec(name="cyclegan", title="Impostor", description="d",
                                task=api.TaskKind.IMAGE_TO_IMAGE, build=_build,
-                               translate=lambda m, x, p, c: x, default_config={})]
+                               translate=lambda m, x, p, c: x)]
 '''
 
 
@@ -67,7 +67,7 @@ def _claiming(name: str, result: object) -> types.SimpleNamespace:
     ns = types.SimpleNamespace(__name__=name)
     ns.translator_translators = api.hookimpl(lambda: [
         api.TranslatorSpec(name=f"{name}-t", title=name, description="", task=api.TaskKind.IMAGE_TO_IMAGE,
-                           build=lambda c: None, translate=lambda m, x, p, c: x, default_config={})])
+                           build=lambda c: None, translate=lambda m, x, p, c: x)])
     ns.translator_claim_checkpoint = api.hookimpl(lambda checkpoint, plugin, context: result)
     return ns
 

@@ -22,7 +22,7 @@ def _warning_spec(**overrides) -> api.TranslatorSpec:
         return images
 
     fields = dict(name="warner", title="Warner", description="test", task=api.TaskKind.IMAGE_TO_IMAGE,
-                  build=lambda config: nn.Identity(), translate=translate, default_config={},
+                  build=lambda config: nn.Identity(), translate=translate,
                   tileable=True, tile_overlap=8)
     fields.update(overrides)
     return api.TranslatorSpec(**fields)

@@ -32,7 +32,8 @@ def _claim(checkpoint, plugin, context):
 def _plugin(models_dir=None):
     ns = types.SimpleNamespace(__name__="toyplugin")
     spec = api.TranslatorSpec(name="toy", title="Toy", description="", task=api.TaskKind.IMAGE_TO_IMAGE,
-                              build=_build, translate=lambda m, x, p, c: m(x), default_config={"kernel": 1},
+                              build=_build, translate=lambda m, x, p, c: m(x),
+                              config=(api.Int(name="kernel", default=1, minimum=1, maximum=9),),
                               models_dir=models_dir)
     ns.translator_translators = api.hookimpl(lambda: [spec])
     ns.translator_claim_checkpoint = api.hookimpl(_claim)

@@ -20,8 +20,7 @@ from translator.store import ModelCard, ModelStore, model_name
 def _plugin():
     ns = types.SimpleNamespace(__name__="toyplugin")
     spec = api.TranslatorSpec(name="toy", title="Toy", description="", task=api.TaskKind.IMAGE_TO_IMAGE,
-                              build=lambda c: torch.nn.Conv2d(3, 3, 1), translate=lambda m, x, p, c: m(x),
-                              default_config={})
+                              build=lambda c: torch.nn.Conv2d(3, 3, 1), translate=lambda m, x, p, c: m(x))
     ns.translator_translators = api.hookimpl(lambda: [spec])
     return ns
 

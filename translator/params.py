@@ -108,26 +108,84 @@ class Int(Param):
 
 @dataclass(frozen=True, kw_only=True)
 class Float(Param):
-    """A real number in [minimum, maximum]."""
+    """A real number in [minimum, maximum]; with `optional`, also None ("none" on the command
+    line, null in JSON), meaning "not set"."""
 
-    default: float
+    default: float | None
     minimum: float
     maximum: float
     step: float = 0.01
+    optional: bool = False
     kind = "float"
 
-    def parse(self, text: str) -> float:
+    def parse(self, text: str) -> float | None:
+        if self.optional and text.strip().lower() in ("none", "null", ""):
+            return None
         try:
             return self.validate(float(text))
         except ValueError:
             raise self._fail(text, "is not a number") from None
 
-    def validate(self, value: Any) -> float:
+    def validate(self, value: Any) -> float | None:
+        if value is None and self.optional:
+            return None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise self._fail(value, "is not a finite number")
         if not self.minimum <= value <= self.maximum:
             raise self._fail(value, f"is outside [{self.minimum}, {self.maximum}]")
         return float(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subset(Param):
+    """One or more of a fixed set of strings, kept in the order of `choices`; on the command line
+    `a,b`. For architecture configs (which generators a model holds), not shown in the app."""
+
+    choices: tuple[str, ...]
+    default: tuple[str, ...]
+    kind = "subset"
+
+    def __post_init__(self) -> None:
+        self.validate(self.default)
+
+    def parse(self, text: str) -> tuple[str, ...]:
+        return self.validate([part.strip() for part in text.split(",") if part.strip()])
+
+    def validate(self, value: Any) -> tuple[str, ...]:
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+            raise self._fail(value, f"is not a list of {', '.join(self.choices)}")
+        items = list(value)
+        if not items or any(item not in self.choices for item in items):
+            raise self._fail(value, f"must list one or more of {', '.join(self.choices)}")
+        return tuple(c for c in self.choices if c in items)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ints(Param):
+    """A list of integers, each in [minimum, maximum]; on the command line `64,64,32`. For
+    architecture configs (widths per level), not shown in the app."""
+
+    default: tuple[int, ...] = ()
+    minimum: int
+    maximum: int
+    kind = "ints"
+
+    def parse(self, text: str) -> tuple[int, ...]:
+        try:
+            return self.validate([int(part, 0) for part in text.split(",") if part.strip()])
+        except ValueError:
+            raise self._fail(text, "is not a comma-separated list of integers") from None
+
+    def validate(self, value: Any) -> tuple[int, ...]:
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+            raise self._fail(value, "is not a list of integers")
+        items = list(value)
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, (int, float)) or item != int(item):
+                raise self._fail(value, "is not a list of integers")
+            if not self.minimum <= item <= self.maximum:
+                raise self._fail(value, f"has {item} outside [{self.minimum}, {self.maximum}]")
+        return tuple(int(item) for item in items)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -324,5 +382,5 @@ def _jsonable(value: Any) -> Any:
 
 __all__ = [
     "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "ColorPoint",
-    "ColorPoints", "resolve_params", "parse_assignments", "SEED_MAX",
+    "ColorPoints", "Subset", "Ints", "resolve_params", "parse_assignments", "SEED_MAX",
 ]

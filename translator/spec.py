@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from translator.errors import Cancelled
-from translator.params import Param
+from translator.errors import Cancelled, ParameterError
+from translator.params import Param, resolve_params
 
 if TYPE_CHECKING:
     import torch
@@ -192,8 +192,12 @@ class TranslatorSpec:
     title, description: for humans.
     task: what it does with inputs (see `TaskKind`).
     params: the parameters a UI shows, with defaults.
-    default_config: architecture config of a fresh network (JSON-able); stored in model cards.
-    build: config -> freshly initialised network (CPU, float32); the store loads weights into it.
+    config: the architecture of the network as parameters (widths, depths, norm, upsampling...):
+        a model card's "config" is validated against them (unknown keys, types, ranges), missing
+        keys take their defaults, and `translator-train` offers each as an option (`--ngf`) for
+        networks trained from scratch. `default_config` is their defaults.
+    build: validated config -> freshly initialised network (CPU, float32); the store loads
+        weights into it.
     translate: runs a batch (see `TranslateFn`).
     models_dir: folder holding bundled models (`NAME.safetensors` beside `NAME.json` cards).
     size_multiple: the grid of every model of the translator: whole images are padded (reflect)
@@ -220,7 +224,7 @@ class TranslatorSpec:
     task: TaskKind
     build: Callable[[Mapping[str, Any]], nn.Module]
     translate: TranslateFn
-    default_config: Mapping[str, Any]
+    config: tuple[Param, ...] = ()
     params: tuple[Param, ...] = ()
     models_dir: Path | None = None
     size_multiple: int = 1
@@ -233,6 +237,23 @@ class TranslatorSpec:
     needs_grad: bool = False
     training: TrainingSpec | None = None
     check_input: CheckInputFn | None = None
+
+    @property
+    def default_config(self) -> dict[str, Any]:
+        """The architecture of a fresh network: every `config` parameter at its default (JSON-able)."""
+        return {p.name: p.describe()["default"] for p in self.config}
+
+    def resolve_config(self, config: Mapping[str, Any] | None, *, source: str = "") -> dict[str, Any]:
+        """`config` (a model card's, a checkpoint's, a trainer's) validated against `self.config`
+        and completed with the defaults. Raises `ParameterError` naming `source` (e.g. the model
+        card), the translator and the bad key."""
+        where = f"{source}: " if source else ""
+        if config is not None and not isinstance(config, Mapping):
+            raise ParameterError(f"{where}{self.name} config is {type(config).__name__}, not a mapping")
+        try:
+            return resolve_params(self.config, config or {})
+        except ParameterError as exc:
+            raise ParameterError(f"{where}{self.name} config: {exc}") from None
 
     def input_requirements(self, model: nn.Module) -> SizeRequirements:
         """What every input of `translate` with `model` meets: `size_multiple` combined with the

@@ -274,8 +274,9 @@ class ModelStore:
         not fit the architecture.
         """
         spec = self.registry.translator(entry.translator)
+        config = spec.resolve_config(entry.card.config, source=f"model card {entry.name!r}")
         state = read_safetensors(entry.weights)
-        return build_with_weights(spec.build, entry.card.config, state, label=entry.name)
+        return build_with_weights(spec.build, config, state, label=entry.name)
 
     def open(self, translator: str, name: str | None = None) -> tuple[ModelEntry | None, nn.Module]:
         """The network to run for a translator: the named model, else its default model, else
@@ -287,7 +288,7 @@ class ModelStore:
         entry = self.get(name, spec.name) if name else self.default(spec.name)
         if entry is not None:
             return entry, self.load(entry)
-        model = spec.build(dict(spec.default_config))
+        model = spec.build(spec.resolve_config(None))
         if any(True for _ in model.parameters()):
             raise ModelNotFoundError(
                 f"{spec.name} has no model yet: import one with `translator models import FILE "
@@ -448,7 +449,8 @@ class ModelStore:
         context = ImportContext(options=dict(options or {}), existing=existing or self.load_state)
         claim = self.registry.claim_checkpoint(CheckpointFile(path), plugin, context)
         spec = self.registry.translator(claim.translator)
-        build_with_weights(spec.build, claim.config, claim.state_dict, label=path.name)
+        config = spec.resolve_config(claim.config, source=f"{path.name} (as its plugin read it)")
+        build_with_weights(spec.build, config, claim.state_dict, label=path.name)
         return claim
 
     def save_claim(self, claim: CheckpointClaim, *, name: str, source: Mapping[str, Any],

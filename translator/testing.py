@@ -86,13 +86,13 @@ def plugin_registry() -> Callable[..., Registry]:
 def run_translator() -> Callable[..., Image]:
     """`run_translator(spec, image, model=None, **params) -> Image`: the real engine on the CPU.
 
-    Without `model`, the network is built from `spec.default_config` (untrained)."""
+    Without `model`, the network is built from the config's defaults (untrained)."""
     from translator.engine import Engine
 
     engine = Engine(device="cpu", precision="fp32")
 
     def run(spec: TranslatorSpec, image: Image | None, model: Any = None, **params: Any) -> Image:
-        network = model if model is not None else spec.build(dict(spec.default_config)).eval()
+        network = model if model is not None else spec.build(spec.resolve_config(None)).eval()
         return engine.run(spec, network, image, params)
 
     return run

@@ -26,7 +26,6 @@ Shapes: L (B, 1, H, W) in [0, 100]; hint_ab (B, 2, H, W) in Lab units; hint_mask
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import torch
@@ -35,68 +34,12 @@ from torch import Tensor, nn
 
 from translator import api
 from translator_plugins.colorize.lab import AB_NORM, normalize_ab, normalize_l
+from translator_plugins.colorize.plugin import CONFIG
 
-ARCHITECTURES = ("unet", "eccv16", "siggraph17")
-UPSAMPLING = ("transpose", "resize")
 ECCV16_BINS = 313
 """ab bins of the 2016 classifier (the in-gamut cells of a grid of spacing 10)."""
 SIGGRAPH17_CLASSES = 529
 """Classes of the 2017 network's auxiliary classification head (23 x 23 ab cells); unused here."""
-
-
-@dataclass(frozen=True)
-class ColorizeConfig:
-    """Architecture of a colorization network.
-
-    architecture: "unet" (ours), "eccv16" or "siggraph17" (the official ones; the other fields
-        do not apply to them).
-    width: channels of the U-Net's first level; level i has width * 2**min(i, 3).
-    depth: downsamplings of the U-Net (the working size must be a multiple of 2**depth).
-    middle: dilated 3x3 convolutions at the lowest resolution (image-wide context).
-    hints: whether the U-Net takes hints itself (7 input channels, see `UNet`); without, it sees
-        L alone and colorizes automatically (the translator spreads hints outside any network).
-    upsample: "transpose" (4x4 transposed convolutions, the paper's) or "resize" (bilinear 2x,
-        then a 3x3 convolution: no checkerboard, Odena et al. 2016).
-    chroma: scale of the U-Net's predicted ab, set after training by least squares on training
-        photos (a regression to uncertain colours is best scaled down; 1 keeps it as trained).
-    """
-
-    architecture: str = "unet"
-    width: int = 32
-    depth: int = 3
-    middle: int = 2
-    hints: bool = True
-    upsample: str = "transpose"
-    chroma: float = 1.0
-
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> ColorizeConfig:
-        """Validated config; raises `ParameterError` for unknown keys or bad values."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise api.ParameterError(f"unknown colorize config key(s) {', '.join(unknown)}; known: "
-                                     f"{', '.join(sorted(known))}")
-        made = cls(**dict(config))
-        if made.architecture not in ARCHITECTURES:
-            raise api.ParameterError(f"architecture {made.architecture!r} is not one of {', '.join(ARCHITECTURES)}")
-        for name, low, high in (("width", 1, 512), ("depth", 1, 6), ("middle", 0, 16)):
-            value = getattr(made, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise api.ParameterError(f"colorize config {name}={value!r} is not an integer in [{low}, {high}]")
-        if not isinstance(made.hints, bool):
-            raise api.ParameterError(f"colorize config hints={made.hints!r} is not true or false")
-        if isinstance(made.chroma, bool) or not isinstance(made.chroma, (int, float)) or not 0 < made.chroma <= 4:
-            raise api.ParameterError(f"colorize config chroma={made.chroma!r} is not a number in (0, 4]")
-        if made.upsample not in UPSAMPLING:
-            raise api.ParameterError(f"colorize config upsample={made.upsample!r} is not one of "
-                                     f"{', '.join(UPSAMPLING)}")
-        return made
-
-    def to_dict(self) -> dict[str, Any]:
-        if self.architecture != "unet":
-            return {"architecture": self.architecture}
-        return asdict(self)
 
 
 def conv_block(channels: Sequence[int], *, stride_last: int = 1, dilation: int = 1, lead_relu: bool = False,
@@ -328,10 +271,11 @@ class PatchDiscriminator(nn.Module):
 
 
 def build(config: Mapping[str, Any]) -> nn.Module:
-    """A fresh float32 CPU network as `config` (`ColorizeConfig` keys) describes."""
-    made = ColorizeConfig.from_mapping(config)
-    if made.architecture == "eccv16":
+    """A fresh float32 CPU network as `config` describes (checked against `plugin.CONFIG`, missing
+    keys at their defaults; raises `ParameterError`)."""
+    made = api.resolve_params(CONFIG, config)
+    if made["architecture"] == "eccv16":
         return ECCV16()
-    if made.architecture == "siggraph17":
+    if made["architecture"] == "siggraph17":
         return SIGGRAPH17()
-    return UNet(made.width, made.depth, made.middle, made.hints, made.upsample, float(made.chroma))
+    return UNet(made["width"], made["depth"], made["middle"], made["hints"], made["upsample"], made["chroma"])

@@ -26,9 +26,26 @@ if TYPE_CHECKING:
 
 NAME = "colorize"
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-DEFAULT_CONFIG: Mapping[str, Any] = {"architecture": "unet", "width": 32, "depth": 3, "middle": 2,
-                                     "hints": False, "upsample": "resize"}
-"""Our U-Net (`networks.ColorizeConfig`) for automatic colours, the architecture of the bundled model."""
+CONFIG: tuple[api.Param, ...] = (
+    api.Choice(name="architecture", choices=("unet", "eccv16", "siggraph17"), default="unet",
+               help="unet (ours), eccv16 or siggraph17 (Zhang et al.'s; the other keys do not apply to them)"),
+    api.Int(name="width", default=32, minimum=1, maximum=512,
+            help="U-Net width, channels of its first level; level i has width * 2**min(i, 3)"),
+    api.Int(name="depth", default=3, minimum=1, maximum=6,
+            help="U-Net downsamplings; the working size is a multiple of 2**depth"),
+    api.Int(name="middle", default=2, minimum=0, maximum=16,
+            help="dilated 3x3 convolutions at the lowest resolution (image-wide context)"),
+    api.Bool(name="hints", default=True,
+             help="the U-Net takes hints itself; without, it learns automatic colours and the translator "
+                  "spreads hints edge-aware"),
+    api.Choice(name="upsample", choices=("transpose", "resize"), default="transpose",
+               help="U-Net upsampling: resize-convolution, or transposed convolution (may leave a checkerboard)"),
+    api.Float(name="chroma", default=1.0, minimum=0.01, maximum=4.0,
+              help="scale of the U-Net's predicted ab, fitted after training (1 keeps it as trained)"),
+)
+"""The architecture. The defaults are those of the first user-guided U-Nets (model cards written
+before a key existed load as they did); the networks trained now learn automatic colours with
+resize-convolutions (`training.SCRATCH_CONFIG`). See `networks`."""
 
 HINTS = api.ColorPoints(
     name="hints", title="Colour hints",
@@ -102,7 +119,7 @@ def spec() -> api.TranslatorSpec:
         params=(HINTS, SATURATION, WORKING_SIZE),
         build=build,
         translate=translate,
-        default_config=DEFAULT_CONFIG,
+        config=CONFIG,
         models_dir=MODELS_DIR,
         size_multiple=1,
         tileable=False,

@@ -26,27 +26,19 @@ if TYPE_CHECKING:
     import torch
     from torch import Tensor, nn
 
+SCRATCH_CONFIG = {"hints": False, "upsample": "resize"}
+"""A U-Net trained now learns automatic colours (the translator spreads hints edge-aware) and
+upsamples by resize-convolution (no checkerboard), like the bundled model."""
+
 OPTIONS: tuple[api.Param, ...] = (
     api.Float(name="gan_weight", default=0.0, minimum=0.0, maximum=100.0,
               help="weight of the PatchGAN term (0: plain smooth-L1 regression of ab)"),
     api.Float(name="p_no_hints", default=0.5, minimum=0.0, maximum=1.0,
               help="fraction of training images without any simulated hint (automatic colorization)"),
-    api.Int(name="width", default=32, minimum=4, maximum=512,
-            help="U-Net width, channels of its first level (from scratch only)"),
-    api.Int(name="depth", default=3, minimum=1, maximum=6,
-            help="U-Net downsamplings; --size must be a multiple of 2**depth (from scratch only)"),
-    api.Int(name="middle", default=2, minimum=0, maximum=16,
-            help="dilated convolutions at the lowest resolution (from scratch only)"),
     api.Int(name="ndf", default=64, minimum=4, maximum=512,
             help="PatchGAN width, with gan_weight > 0"),
     api.Float(name="rebalance", default=0.5, minimum=0.0, maximum=1.0,
               help="class rebalancing of the loss: 0 off, 0.5 the paper's (rare colours weigh more)"),
-    api.Bool(name="hints", default=False,
-             help="the network takes hints itself (from scratch only; without, it learns automatic "
-                  "colours and the translator spreads hints edge-aware)"),
-    api.Choice(name="upsample", choices=("resize", "transpose"), default="resize",
-               help="U-Net upsampling (from scratch only): resize-convolution, or transposed "
-                    "convolution (may leave a checkerboard)"),
 )
 HUBER_DELTA = 1.0
 """Huber delta in ab units (the paper's)."""
@@ -100,13 +92,8 @@ class ColorizeTrainer:
 
         self.ctx = ctx
         opts = ctx.options
-        if ctx.initial_config is not None:
-            config = dict(ctx.initial_config)
-        else:
-            config = {**ctx.default_config,
-                      **{k: opts[k] for k in ("width", "depth", "middle", "hints", "upsample") if k in opts}}
-        self.config = networks.ColorizeConfig.from_mapping(config)
-        net = networks.build(self.config.to_dict())
+        self.config = dict(ctx.initial_config if ctx.initial_config is not None else ctx.default_config)
+        net = networks.build(self.config)
         if ctx.initial_model is not None:
             net.load_state_dict(ctx.initial_model.state_dict())
         size = int(opts.get("size", 0) or 0)
@@ -232,9 +219,9 @@ class ColorizeTrainer:
         """The colorizer (float32, CPU, eval) and its config."""
         from translator_plugins.colorize import networks
 
-        model = networks.build(self.config.to_dict())
+        model = networks.build(self.config)
         model.load_state_dict(self.ctx.unwrap(self.G).state_dict())
-        return model.float().cpu().eval(), self.config.to_dict()
+        return model.float().cpu().eval(), dict(self.config)
 
     def state_dict(self) -> dict[str, Any]:
         return {"hint_generator": self.hint_generator.get_state(), "ab_counts": self.ab_counts.clone()}
@@ -251,14 +238,12 @@ def training_spec() -> api.TrainingSpec:
         data=api.DataKind.SINGLE,
         make_trainer=ColorizeTrainer,
         options=OPTIONS,
-        gan_loss="lsgan",
-        lr=2e-4,
+        architecture_options=("width", "depth", "middle", "hints", "upsample"),  # ours, the U-Net
+        scratch_config=SCRATCH_CONFIG,
         betas=(0.9, 0.99),
         batch_size=16,
         size=176,
         steps=50_000,
-        d_steps=1,
-        optimizer="adam",
         decay_fraction=0.3,
         reject=reject_grayscale,
     )

@@ -22,16 +22,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from translator import api
 from translator_plugins.cyclegan.networks import (
     DIRECTIONS,
     GENERATOR_NAMES,
-    CycleGANConfig,
     ResnetGenerator,
 )
+from translator_plugins.cyclegan.plugin import CONFIG
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -81,7 +80,7 @@ def looks_like_resnet_generator(state: Mapping[str, Tensor]) -> bool:
     return any(_BLOCK_KEY.fullmatch(key) for key in state)
 
 
-def detect_config(state: Mapping[str, Tensor]) -> CycleGANConfig:
+def detect_config(state: Mapping[str, Tensor]) -> dict[str, Any]:
     """ngf, n_blocks, dropout and norm of a reference ResnetGenerator state dict (prefix stripped).
 
     Raises `CheckpointError` when it does not have the reference structure.
@@ -110,11 +109,11 @@ def detect_config(state: Mapping[str, Tensor]) -> CycleGANConfig:
         raise api.CheckpointError(f"first convolution model.1.weight has shape {shape}, expected "
                                   "(ngf, 3, 7, 7) for RGB input")
     norm = "batch" if "model.2.weight" in state else "instance"
-    return CycleGANConfig(ngf=int(stem.shape[0]), n_blocks=n_blocks, norm=norm, use_dropout=use_dropout,
-                          directions=("AtoB",))
+    return api.resolve_params(CONFIG, {"ngf": int(stem.shape[0]), "n_blocks": n_blocks, "norm": norm,
+                                       "use_dropout": use_dropout, "directions": ("AtoB",)})
 
 
-def from_reference(state: Mapping[str, Tensor], config: CycleGANConfig) -> tuple[dict[str, Tensor], int]:
+def from_reference(state: Mapping[str, Tensor], config: Mapping[str, Any]) -> tuple[dict[str, Tensor], int]:
     """Reference keys -> our `ResnetGenerator` keys, checked against its shapes.
 
     Returns the converted state dict and the number of stale instance-norm buffers dropped.
@@ -122,7 +121,7 @@ def from_reference(state: Mapping[str, Tensor], config: CycleGANConfig) -> tuple
     """
     import torch
 
-    mapping = reference_key_map(config.n_blocks, config.use_dropout)
+    mapping = reference_key_map(config["n_blocks"], config["use_dropout"])
     out: dict[str, Tensor] = {}
     unexpected: list[str] = []
     dropped = 0
@@ -131,12 +130,12 @@ def from_reference(state: Mapping[str, Tensor], config: CycleGANConfig) -> tuple
         ours = mapping.get(module)
         if ours is None:
             unexpected.append(key)
-        elif config.norm == "instance" and _NORM_MODULE.search(ours) and name in LEGACY_BUFFERS:
+        elif config["norm"] == "instance" and _NORM_MODULE.search(ours) and name in LEGACY_BUFFERS:
             dropped += 1
         else:
             out[f"{ours}.{name}"] = value
     with torch.device("meta"):
-        expected = ResnetGenerator(config.ngf, config.n_blocks, config.norm, config.use_dropout).state_dict()
+        expected = ResnetGenerator(config['ngf'], config['n_blocks'], config['norm'], config['use_dropout']).state_dict()
     missing = sorted(set(expected) - set(out))
     unexpected += [_reference_name(key, mapping) for key in sorted(set(out) - set(expected))]
     misshapen = [f"{_reference_name(key, mapping)} {tuple(value.shape)} (expected {tuple(expected[key].shape)})"
@@ -150,7 +149,7 @@ def from_reference(state: Mapping[str, Tensor], config: CycleGANConfig) -> tuple
         problems.append("wrong shape " + ", ".join(misshapen[:5]))
     if problems:
         raise api.CheckpointError(
-            f"does not fit a CycleGAN ResNet generator (ngf {config.ngf}, {config.n_blocks} blocks): "
+            f"does not fit a CycleGAN ResNet generator (ngf {config['ngf']}, {config['n_blocks']} blocks): "
             + "; ".join(problems))
     return {key: value.float() for key, value in out.items()}, dropped
 
@@ -178,12 +177,12 @@ def claim(checkpoint: api.CheckpointFile, plugin: str | None,
     direction = _direction(context.options, name)
     prefix = GENERATOR_NAMES[direction]
     weights = {f"{prefix}.{key}": value for key, value in converted.items()}
-    detected = (f"reference ResNet generator, ngf {config.ngf}, {config.n_blocks} blocks, {config.norm} norm, "
-                f"{'with' if config.use_dropout else 'no'} dropout, used as {direction}")
+    detected = (f"reference ResNet generator, ngf {config['ngf']}, {config['n_blocks']} blocks, {config['norm']} norm, "
+                f"{'with' if config['use_dropout'] else 'no'} dropout, used as {direction}")
     notes = [f"{dropped} stale instance-norm buffers dropped"] if dropped else []
     if had_prefix:
         notes.append("'module.' prefix stripped")
-    config = replace(config, directions=(direction,))
+    config = {**config, "directions": [direction]}
     title = f"CycleGAN {checkpoint.path.stem}"
     pair = context.options.get("pair_with", "").strip()
     if pair:
@@ -192,7 +191,7 @@ def claim(checkpoint: api.CheckpointFile, plugin: str | None,
         notes.append(f"{_other(direction)} generator from model {pair!r}")
         title += f" + {pair}"
     description = f"Imported {name}: {detected}" + (f" ({'; '.join(notes)})" if notes else "") + "."
-    return api.CheckpointClaim(translator=TRANSLATOR, config=config.to_dict(), state_dict=weights,
+    return api.CheckpointClaim(translator=TRANSLATOR, config=config, state_dict=weights,
                                title=title, description=description)
 
 
@@ -209,8 +208,8 @@ def _other(direction: str) -> str:
     return "BtoA" if direction == "AtoB" else "AtoB"
 
 
-def _pair(context: api.ImportContext, name: str, config: CycleGANConfig,
-          direction: str) -> tuple[CycleGANConfig, dict[str, Tensor]]:
+def _pair(context: api.ImportContext, name: str, config: Mapping[str, Any],
+          direction: str) -> tuple[dict[str, Any], dict[str, Tensor]]:
     """The other direction's generator weights from stored model `name`, and the two-way config."""
     if context.existing is None:
         raise api.CheckpointError("pair_with needs a model store to read the other model from")
@@ -218,21 +217,21 @@ def _pair(context: api.ImportContext, name: str, config: CycleGANConfig,
         card, state = context.existing(name)
         if card.get("translator") != TRANSLATOR:
             raise api.CheckpointError(f"it is a {card.get('translator')} model, not a CycleGAN one")
-        other = CycleGANConfig.from_mapping(card.get("config", {}))
+        other = api.resolve_params(CONFIG, card.get("config", {}))
     except api.TranslatorError as exc:
         raise api.CheckpointError(f"cannot pair with model {name!r}: {exc}") from exc
     want = _other(direction)
-    if want not in other.directions:
+    if want not in other["directions"]:
         raise api.CheckpointError(f"cannot pair with model {name!r}: it has no {want} generator "
-                                  f"(only {', '.join(other.directions)})")
+                                  f"(only {', '.join(other['directions'])})")
     architecture = ("ngf", "n_blocks", "norm", "use_dropout")
-    if any(getattr(other, a) != getattr(config, a) for a in architecture):
+    if any(other[a] != config[a] for a in architecture):
         raise api.CheckpointError(
             f"cannot pair with model {name!r}: its generators differ "
-            f"({', '.join(f'{a} {getattr(other, a)} vs {getattr(config, a)}' for a in architecture)})")
+            f"({', '.join(f'{a} {other[a]} vs {config[a]}' for a in architecture)})")
     prefix = f"{GENERATOR_NAMES[want]}."
     weights = {key: value.float() for key, value in state.items() if key.startswith(prefix)}
-    paired = replace(config, ndf=other.ndf, n_layers_d=other.n_layers_d, directions=DIRECTIONS)
+    paired = {**config, "ndf": other["ndf"], "n_layers_d": other["n_layers_d"], "directions": list(DIRECTIONS)}
     return paired, weights
 
 

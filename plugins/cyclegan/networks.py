@@ -19,15 +19,13 @@ Imported reference files use the published layout ("transposed", "zeros"), the d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from torch import Tensor, nn
+from translator_plugins.cyclegan.plugin import CONFIG, DIRECTIONS
 
 from translator import api
 from translator.api.layers import (
-    NORMS,
-    UPSAMPLE,
     InstanceNorm,
     PatchDiscriminator,
     init_weights,
@@ -35,72 +33,11 @@ from translator.api.layers import (
     upsample_conv,
 )
 
-__all__ = ["CycleGAN", "CycleGANConfig", "ResnetGenerator", "ResnetBlock", "InstanceNorm", "PatchDiscriminator",
+__all__ = ["CycleGAN", "ResnetGenerator", "ResnetBlock", "InstanceNorm", "PatchDiscriminator",
            "build", "build_generator", "build_discriminator", "receptive_radius"]
 
-DOWN_PADDING = ("zeros", "reflect")
-DIRECTIONS = ("AtoB", "BtoA")
 GENERATOR_NAMES = {"AtoB": "G_AB", "BtoA": "G_BA"}
 """Attribute of `CycleGAN` holding the generator of each direction (G: A->B, F: B->A in the paper)."""
-
-
-@dataclass(frozen=True)
-class CycleGANConfig:
-    """Architecture of a CycleGAN model, as stored in model cards.
-
-    ngf, ndf: channels of the first generator / discriminator layer (64 in the paper).
-    n_blocks: residual blocks of each generator (9 for 256 px training, 6 for 128 px).
-    n_layers_d: strided layers of the PatchGAN (3 gives 70x70 patches).
-    norm: "instance" (the paper), "batch" or "none".
-    use_dropout: dropout 0.5 inside the residual blocks (off for CycleGAN in the reference).
-    directions: the generators the inference model holds, "AtoB" and/or "BtoA".
-    upsample: "transposed" (the paper) or "resize" (no checkerboard; see the module docstring).
-    down_padding: padding of the two stride-2 convolutions, "zeros" (the paper) or "reflect".
-    """
-
-    ngf: int = 64
-    ndf: int = 64
-    n_blocks: int = 9
-    n_layers_d: int = 3
-    norm: str = "instance"
-    use_dropout: bool = False
-    directions: tuple[str, ...] = DIRECTIONS
-    upsample: str = "transposed"
-    down_padding: str = "zeros"
-
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> CycleGANConfig:
-        """Defaults completed, every value checked; raises `ParameterError` naming the bad key."""
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise api.ParameterError(f"unknown CycleGAN config key(s) {', '.join(unknown)}; "
-                                     f"known: {', '.join(sorted(known))}")
-        values = {**asdict(cls()), **dict(config)}
-        for key in ("ngf", "ndf", "n_blocks", "n_layers_d"):
-            value = values[key]
-            least = 0 if key == "n_blocks" else 1
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise api.ParameterError(f"CycleGAN config {key}={value!r} must be an integer >= {least}")
-        if values["norm"] not in NORMS:
-            raise api.ParameterError(f"CycleGAN config norm={values['norm']!r} is not one of {', '.join(NORMS)}")
-        if not isinstance(values["use_dropout"], bool):
-            raise api.ParameterError(f"CycleGAN config use_dropout={values['use_dropout']!r} is not a boolean")
-        for key, choices in (("upsample", UPSAMPLE), ("down_padding", DOWN_PADDING)):
-            if values[key] not in choices:
-                raise api.ParameterError(f"CycleGAN config {key}={values[key]!r} is not one of {', '.join(choices)}")
-        directions = values["directions"]
-        if isinstance(directions, str) or not directions or any(d not in DIRECTIONS for d in directions):
-            raise api.ParameterError(f"CycleGAN config directions={directions!r} must list one or both "
-                                     f"of {', '.join(DIRECTIONS)}")
-        values["directions"] = tuple(d for d in DIRECTIONS if d in directions)
-        return cls(**values)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form (directions as a list)."""
-        out = asdict(self)
-        out["directions"] = list(self.directions)
-        return out
 
 
 class ConvUnit(nn.Module):
@@ -146,7 +83,7 @@ class ResnetGenerator(nn.Module):
     H and W should be multiples of 4 (two stride-2 downsamplings); other sizes give 4*ceil(H/4).
     stem = c7s1-ngf, down = d(2ngf), d(4ngf), blocks = R(4ngf) x n_blocks,
     up = u(2ngf), u(ngf), head = c7s1-3 with tanh. `upsample` and `down_padding`: see
-    `CycleGANConfig` (the defaults are the paper's layout). Convolutions before a batch norm have no bias
+    `plugin.CONFIG` (the defaults are the paper's layout). Convolutions before a batch norm have no bias
     (as in the reference). 11,378,179 parameters for ngf 64, 9 blocks, instance norm.
     Receptive field: `receptive_radius(n_blocks)` pixels to each side (84 for 9 blocks).
     """
@@ -178,24 +115,26 @@ class ResnetGenerator(nn.Module):
 
 
 class CycleGAN(nn.Module):
-    """The inference model: the generators of the directions in `config.directions`.
+    """The inference model: the generators of the directions in `config["directions"]`.
 
+    config: validated values of `plugin.CONFIG`, every key present.
     Attributes `G_AB` (A -> B) and/or `G_BA` (B -> A), each a `ResnetGenerator`.
     """
 
-    def __init__(self, config: CycleGANConfig) -> None:
+    def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__()
-        self.config = config
-        for direction in config.directions:
+        self.config = dict(config)
+        self.directions: tuple[str, ...] = tuple(config["directions"])
+        for direction in self.directions:
             setattr(self, GENERATOR_NAMES[direction], build_generator(config))
 
     def generator(self, direction: str) -> ResnetGenerator:
         """The generator translating `direction`; raises `TranslatorError` when the model lacks it."""
         if direction not in DIRECTIONS:
             raise api.ParameterError(f"direction {direction!r} is not one of {', '.join(DIRECTIONS)}")
-        if direction not in self.config.directions:
+        if direction not in self.directions:
             raise api.TranslatorError(
-                f"this CycleGAN model only translates {' and '.join(self.config.directions)}, not "
+                f"this CycleGAN model only translates {' and '.join(self.directions)}, not "
                 f"{direction}; import the other generator with `--set pair_with=MODEL` to get both")
         return getattr(self, GENERATOR_NAMES[direction])
 
@@ -205,19 +144,20 @@ class CycleGAN(nn.Module):
 
 
 def build(config: Mapping[str, Any]) -> CycleGAN:
-    """A freshly initialised float32 CPU `CycleGAN` for a config dict (see `CycleGANConfig`)."""
-    return CycleGAN(CycleGANConfig.from_mapping(config))
+    """A freshly initialised float32 CPU `CycleGAN` for a config dict (checked against
+    `plugin.CONFIG`, missing keys at their defaults; raises `ParameterError`)."""
+    return CycleGAN(api.resolve_params(CONFIG, config))
 
 
-def build_generator(config: CycleGANConfig) -> ResnetGenerator:
-    """One freshly initialised generator for `config` (for trainers)."""
-    return ResnetGenerator(config.ngf, config.n_blocks, config.norm, config.use_dropout,
-                           upsample=config.upsample, down_padding=config.down_padding)
+def build_generator(config: Mapping[str, Any]) -> ResnetGenerator:
+    """One freshly initialised generator for validated `config` values (for trainers)."""
+    return ResnetGenerator(config["ngf"], config["n_blocks"], config["norm"], config["use_dropout"],
+                           upsample=config["upsample"], down_padding=config["down_padding"])
 
 
-def build_discriminator(config: CycleGANConfig) -> PatchDiscriminator:
-    """One freshly initialised PatchGAN discriminator for `config` (for trainers)."""
-    return PatchDiscriminator(config.ndf, config.n_layers_d, config.norm, in_channels=3)
+def build_discriminator(config: Mapping[str, Any]) -> PatchDiscriminator:
+    """One freshly initialised PatchGAN discriminator for validated `config` values (for trainers)."""
+    return PatchDiscriminator(config["ndf"], config["n_layers_d"], config["norm"], in_channels=3)
 
 
 def receptive_radius(n_blocks: int, upsample: str = "transposed") -> int:

@@ -18,11 +18,30 @@ if TYPE_CHECKING:
 
 NAME = "cyclegan"
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-DEFAULT_CONFIG: Mapping[str, Any] = {
-    "ngf": 64, "ndf": 64, "n_blocks": 9, "n_layers_d": 3, "norm": "instance", "use_dropout": False,
-    "directions": ["AtoB", "BtoA"], "upsample": "transposed", "down_padding": "zeros",
-}
-"""The paper's architecture (`networks.CycleGANConfig`): 9-block generators both ways, 70x70 PatchGAN."""
+DIRECTIONS = ("AtoB", "BtoA")
+
+CONFIG: tuple[api.Param, ...] = (
+    api.Int(name="ngf", default=64, minimum=1, maximum=1024,
+            help="generator width, channels of its first layer (64 in the paper)"),
+    api.Int(name="ndf", default=64, minimum=1, maximum=1024,
+            help="discriminator width, channels of its first layer (training only)"),
+    api.Int(name="n_blocks", default=9, minimum=0, maximum=64,
+            help="residual blocks per generator, 9 for 256 px, 6 for 128 px"),
+    api.Int(name="n_layers_d", default=3, minimum=1, maximum=8,
+            help="strided layers of the PatchGAN discriminator, 3: 70x70 patches (training only)"),
+    api.Choice(name="norm", choices=("instance", "batch", "none"), default="instance",
+               help="normalisation layers (instance in the paper)"),
+    api.Bool(name="use_dropout", default=False, help="dropout 0.5 inside the residual blocks"),
+    api.Subset(name="directions", choices=DIRECTIONS, default=DIRECTIONS,
+               help="the generators the model holds: AtoB (G) and/or BtoA (F)"),
+    api.Choice(name="upsample", choices=("transposed", "resize"), default="transposed",
+               help="generator upsampling: transposed (the paper's) or resize (bilinear + conv, no checkerboard)"),
+    api.Choice(name="down_padding", choices=("zeros", "reflect"), default="zeros",
+               help="padding of the generator's stride-2 convolutions: zeros (the paper's) or reflect (no "
+                    "dark stripe along the top and left edges)"),
+)
+"""The architecture, defaults the paper's (imported reference files use it): 9-block generators
+both ways, 70x70 PatchGAN. See `networks`."""
 
 TILE_OVERLAP = 96
 """Context per tile side: an output pixel of the 9-block generator sees 84 input pixels to each
@@ -34,12 +53,12 @@ SIZE_REQUIREMENTS = api.SizeRequirements(minimum=8, multiple=4)
 1/4-resolution blocks reflect-pad by one pixel). The engine pads and crops back."""
 
 DIRECTION = api.Choice(
-    name="direction", title="Direction", choices=("AtoB", "BtoA"), default="AtoB",
+    name="direction", title="Direction", choices=DIRECTIONS, default="AtoB",
     help="AtoB translates domain A to domain B (generator G), BtoA back from B to A (generator F)")
 
 
 def build(config: Mapping[str, Any]) -> nn.Module:
-    """A fresh `networks.CycleGAN` (float32, CPU) holding the generators `config` names."""
+    """A fresh `networks.CycleGAN` (float32, CPU) holding the generators `config` names (see `CONFIG`)."""
     from translator_plugins.cyclegan import networks
 
     return networks.build(config)
@@ -90,7 +109,7 @@ def spec() -> api.TranslatorSpec:
         params=(DIRECTION,),
         build=build,
         translate=translate,
-        default_config=DEFAULT_CONFIG,
+        config=CONFIG,
         models_dir=MODELS_DIR,
         size_multiple=SIZE_REQUIREMENTS.multiple,
         size_requirements=lambda model: SIZE_REQUIREMENTS,

@@ -27,24 +27,6 @@ OPTIONS: tuple[api.Param, ...] = (
               help="weight of the identity loss, as a multiple of lambda_cycle (0 disables it)"),
     api.Int(name="pool_size", default=50, minimum=0, maximum=10_000,
             help="generated images each discriminator remembers (0: no history)"),
-    api.Int(name="ngf", default=64, minimum=1, maximum=1024,
-            help="generator width, channels of its first layer (from scratch only)"),
-    api.Int(name="ndf", default=64, minimum=1, maximum=1024,
-            help="discriminator width, channels of its first layer"),
-    api.Int(name="n_blocks", default=9, minimum=0, maximum=64,
-            help="residual blocks per generator, 9 for 256 px, 6 for 128 px (from scratch only)"),
-    api.Int(name="n_layers_d", default=3, minimum=1, maximum=8,
-            help="strided layers of the PatchGAN discriminator (3: 70x70 patches)"),
-    api.Choice(name="norm", choices=("instance", "batch", "none"), default="instance",
-               help="normalisation layers (from scratch only)"),
-    api.Choice(name="upsample", choices=("auto", "transposed", "resize"), default="auto",
-               help="generator upsampling: resize (bilinear + conv, no checkerboard) or transposed (the "
-                    "paper's); auto: resize from scratch, the initial model's when fine-tuning. A layout "
-                    "other than the initial model's keeps every layer whose shape fits and starts the rest fresh"),
-    api.Choice(name="down_padding", choices=("auto", "zeros", "reflect"), default="auto",
-               help="padding of the generator's stride-2 convolutions: reflect (no dark stripe along the top "
-                    "and left edges) or zeros (the paper's); auto: reflect from scratch, the initial model's "
-                    "when fine-tuning"),
 )
 
 
@@ -63,23 +45,13 @@ class CycleGANTrainer:
 
         self.ctx = ctx
         opts = ctx.options
-        if ctx.initial_config is not None:
-            base = {k: v for k, v in ctx.initial_config.items()}
-            base["ndf"] = opts["ndf"]
-            base["n_layers_d"] = opts["n_layers_d"]
-        else:
-            base = {**ctx.default_config, **{k: opts[k] for k in ("ngf", "ndf", "n_blocks", "n_layers_d", "norm")},
-                    "upsample": "resize", "down_padding": "reflect"}
-        for key in ("upsample", "down_padding"):
-            if opts.get(key, "auto") != "auto":
-                base[key] = opts[key]
-        base["directions"] = list(networks.DIRECTIONS)
-        self.config = networks.CycleGANConfig.from_mapping(base)
+        base = ctx.initial_config if ctx.initial_config is not None else ctx.default_config
+        self.config = {**base, "directions": list(networks.DIRECTIONS)}  # trains both generators
         generators = {d: networks.build_generator(self.config) for d in networks.DIRECTIONS}
         initial = ctx.initial_model
         if initial is not None:
             for direction, generator in generators.items():
-                if direction in initial.config.directions:
+                if direction in initial.directions:
                     load_matching(generator, initial.generator(direction).state_dict())
         self.G_AB = ctx.wrap(generators["AtoB"])
         self.G_BA = ctx.wrap(generators["BtoA"])
@@ -163,7 +135,7 @@ class CycleGANTrainer:
         model = networks.CycleGAN(self.config)
         model.G_AB.load_state_dict(self.ctx.unwrap(self.G_AB).state_dict())
         model.G_BA.load_state_dict(self.ctx.unwrap(self.G_BA).state_dict())
-        return model.float().cpu().eval(), self.config.to_dict()
+        return model.float().cpu().eval(), dict(self.config)
 
     def state_dict(self) -> dict[str, Any]:
         return {"pool_A": self.pool_A.state_dict(), "pool_B": self.pool_B.state_dict()}
@@ -179,13 +151,9 @@ def training_spec() -> api.TrainingSpec:
         data=api.DataKind.UNPAIRED,
         make_trainer=CycleGANTrainer,
         options=OPTIONS,
-        gan_loss="lsgan",
-        lr=2e-4,
-        betas=(0.5, 0.999),
-        batch_size=1,
-        size=256,
+        architecture_options=("ngf", "ndf", "n_blocks", "n_layers_d", "norm", "use_dropout", "upsample",
+                              "down_padding"),
+        fine_tune_options=("ndf", "n_layers_d", "upsample", "down_padding"),
+        scratch_config={"upsample": "resize", "down_padding": "reflect"},
         steps=200_000,
-        d_steps=1,
-        optimizer="adam",
-        decay_fraction=0.5,
     )

@@ -21,10 +21,11 @@ prefix: it is stripped.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from translator import api
-from translator_plugins.pix2pix.networks import MAX_LEVELS, MIN_LEVELS, Pix2PixConfig, UnetGenerator
+from translator_plugins.pix2pix.networks import MAX_LEVELS, MIN_LEVELS, UnetGenerator
+from translator_plugins.pix2pix.plugin import CONFIG
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -78,7 +79,7 @@ def looks_like_unet_generator(state: Mapping[str, Tensor]) -> bool:
     return OUTER_KEY in state
 
 
-def detect_config(state: Mapping[str, Tensor], use_dropout: bool = True) -> Pix2PixConfig:
+def detect_config(state: Mapping[str, Tensor], use_dropout: bool = True) -> dict[str, Any]:
     """ngf, levels and norm of a reference UnetGenerator state dict (prefix stripped).
 
     Levels are counted by following the nested blocks; norm is "instance" when the first
@@ -102,11 +103,11 @@ def detect_config(state: Mapping[str, Tensor], use_dropout: bool = True) -> Pix2
         norm = "batch"
     else:
         norm = "none"
-    return Pix2PixConfig(ngf=int(first.shape[0]), num_downs=levels, norm=norm, use_dropout=use_dropout,
-                         size=2**levels)
+    return api.resolve_params(CONFIG, {"ngf": int(first.shape[0]), "num_downs": levels, "norm": norm,
+                                       "use_dropout": use_dropout, "size": 2**levels})
 
 
-def from_reference(state: Mapping[str, Tensor], config: Pix2PixConfig) -> tuple[dict[str, Tensor], int]:
+def from_reference(state: Mapping[str, Tensor], config: Mapping[str, Any]) -> tuple[dict[str, Tensor], int]:
     """Reference keys -> our `UnetGenerator` keys, checked against its shapes.
 
     Returns the converted state dict and the number of stale instance-norm buffers dropped.
@@ -114,7 +115,7 @@ def from_reference(state: Mapping[str, Tensor], config: Pix2PixConfig) -> tuple[
     """
     import torch
 
-    mapping = reference_key_map(config.num_downs)
+    mapping = reference_key_map(config["num_downs"])
     out: dict[str, Tensor] = {}
     unexpected: list[str] = []
     dropped = 0
@@ -123,12 +124,12 @@ def from_reference(state: Mapping[str, Tensor], config: Pix2PixConfig) -> tuple[
         ours = mapping.get(module)
         if ours is None:
             unexpected.append(key)
-        elif config.norm != "batch" and ours.endswith(".norm") and name in LEGACY_BUFFERS:
+        elif config["norm"] != "batch" and ours.endswith(".norm") and name in LEGACY_BUFFERS:
             dropped += 1
         else:
             out[f"{ours}.{name}"] = value
     with torch.device("meta"):
-        expected = UnetGenerator(config.ngf, config.num_downs, config.norm, config.use_dropout).state_dict()
+        expected = UnetGenerator(config["ngf"], config["num_downs"], config["norm"], config["use_dropout"]).state_dict()
     inverse = {ours: ref for ref, ours in mapping.items()}
 
     def reference_name(key: str) -> str:
@@ -147,8 +148,8 @@ def from_reference(state: Mapping[str, Tensor], config: Pix2PixConfig) -> tuple[
     if misshapen:
         problems.append("wrong shape " + ", ".join(misshapen[:5]))
     if problems:
-        raise api.CheckpointError(f"does not fit a U-Net (ngf {config.ngf}, {config.num_downs} levels, "
-                                  f"{config.norm} norm): " + "; ".join(problems))
+        raise api.CheckpointError(f"does not fit a U-Net (ngf {config['ngf']}, {config['num_downs']} levels, "
+                                  f"{config['norm']} norm): " + "; ".join(problems))
     converted = {k: (v.float() if v.is_floating_point() else v) for k, v in out.items()}
     return converted, dropped
 
@@ -176,10 +177,10 @@ def claim(checkpoint: api.CheckpointFile, plugin: str | None,
     notes = [f"{dropped} stale instance-norm buffers dropped"] if dropped else []
     if had_prefix:
         notes.append("'module.' prefix stripped")
-    detected = (f"reference U-Net generator, ngf {config.ngf}, {config.num_downs} levels "
-                f"(sides padded to multiples of {config.size_multiple}), {config.norm} norm")
+    detected = (f"reference U-Net generator, ngf {config['ngf']}, {config['num_downs']} levels "
+                f"(sides padded to multiples of {2 ** config['num_downs']}), {config['norm']} norm")
     description = f"Imported {name}: {detected}" + (f" ({'; '.join(notes)})" if notes else "") + "."
-    return api.CheckpointClaim(translator=TRANSLATOR, config=config.to_dict(),
+    return api.CheckpointClaim(translator=TRANSLATOR, config=config,
                                state_dict={f"G.{k}": v for k, v in converted.items()},
                                title=f"pix2pix {checkpoint.path.stem}", description=description)
 

@@ -24,15 +24,14 @@ it, imported reference files keep the published "transposed" layout (the default
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 from torch import Tensor, nn
+from translator_plugins.pix2pix.plugin import CONFIG, MAX_LEVELS, MIN_LEVELS
 
 from translator import api
 from translator.api.layers import (
-    UPSAMPLE,
     InstanceNorm,
     PatchDiscriminator,
     frozen_instance_norm,
@@ -41,66 +40,8 @@ from translator.api.layers import (
     upsample_conv,
 )
 
-__all__ = ["Pix2Pix", "Pix2PixConfig", "UnetGenerator", "InstanceNorm", "PatchDiscriminator",
+__all__ = ["Pix2Pix", "UnetGenerator", "MIN_LEVELS", "MAX_LEVELS", "InstanceNorm", "PatchDiscriminator",
            "frozen_instance_norm", "build", "build_generator", "build_discriminator"]
-
-NORMS = ("batch", "instance", "none")
-MIN_LEVELS = 5
-"""The U-Net has at least 5 levels (its outer four have fixed widths ngf..8ngf, then the innermost)."""
-MAX_LEVELS = 10
-
-
-@dataclass(frozen=True)
-class Pix2PixConfig:
-    """Architecture of a pix2pix generator, as stored in model cards.
-
-    ngf: channels of the first encoder layer (64 in the paper).
-    num_downs: U-Net levels, each halving the size: 7 for 128 px training, 8 for 256 px. Inputs
-        must be multiples of 2**num_downs.
-    norm: "batch" (the paper), "instance" or "none".
-    use_dropout: dropout 0.5 in the inner decoder levels (the paper's noise z).
-    size: side of the images it was trained on (256 in the paper); inputs bigger than that can
-        be run at that size (the translator's "work_at" parameter). 0: unknown.
-    upsample: "transposed" (the paper) or "resize" (no checkerboard; see the module docstring).
-    """
-
-    ngf: int = 64
-    num_downs: int = 8
-    norm: str = "batch"
-    use_dropout: bool = True
-    size: int = 256
-    upsample: str = "transposed"
-
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> Pix2PixConfig:
-        """Defaults completed, every value checked; raises `ParameterError` naming the bad key."""
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise api.ParameterError(f"unknown pix2pix config key(s) {', '.join(unknown)}; "
-                                     f"known: {', '.join(sorted(known))}")
-        values = {**asdict(cls()), **dict(config)}
-        bounds = {"ngf": (1, 1024), "num_downs": (MIN_LEVELS, MAX_LEVELS), "size": (0, 65_536)}
-        for key, (least, most) in bounds.items():
-            value = values[key]
-            if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
-                raise api.ParameterError(f"pix2pix config {key}={value!r} must be an integer in [{least}, {most}]")
-        if values["norm"] not in NORMS:
-            raise api.ParameterError(f"pix2pix config norm={values['norm']!r} is not one of {', '.join(NORMS)}")
-        if values["upsample"] not in UPSAMPLE:
-            raise api.ParameterError(f"pix2pix config upsample={values['upsample']!r} is not one of "
-                                     f"{', '.join(UPSAMPLE)}")
-        if not isinstance(values["use_dropout"], bool):
-            raise api.ParameterError(f"pix2pix config use_dropout={values['use_dropout']!r} is not a boolean")
-        return cls(**values)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @property
-    def size_multiple(self) -> int:
-        """Input sides must be multiples of this (2**num_downs)."""
-        return 2 ** self.num_downs
 
 
 class Down(nn.Module):
@@ -151,7 +92,7 @@ class UnetGenerator(nn.Module):
     H and W must be multiples of 2**num_downs. `down[i]` and `up[i]` are level i (0 outermost);
     the decoder input of level i < num_downs - 1 is concat(encoder output i, decoder output i+1).
     54,413,955 parameters for ngf 64, 8 levels, batch norm (the published models). `upsample`:
-    see `Pix2PixConfig`.
+    see `plugin.CONFIG`.
     """
 
     def __init__(self, ngf: int = 64, num_downs: int = 8, norm: str = "batch", use_dropout: bool = True,
@@ -185,26 +126,29 @@ class UnetGenerator(nn.Module):
 
 
 class Pix2Pix(nn.Module):
-    """The inference model: attribute `G`, a `UnetGenerator` for `config`."""
+    """The inference model: attribute `G`, a `UnetGenerator` for `config` (validated values of
+    `plugin.CONFIG`, every key present)."""
 
-    def __init__(self, config: Pix2PixConfig) -> None:
+    def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__()
-        self.config = config
+        self.config = dict(config)
         self.G = build_generator(config)
 
     def forward(self, images: Tensor) -> Tensor:
-        """(B, 3, H, W) in [0, 1], H and W multiples of `config.size_multiple` -> (B, 3, H, W) in [0, 1]."""
+        """(B, 3, H, W) in [0, 1], H and W multiples of 2**num_downs -> (B, 3, H, W) in [0, 1]."""
         return self.G(images * 2 - 1).add(1).mul(0.5).clamp(0, 1)
 
 
 def build(config: Mapping[str, Any]) -> Pix2Pix:
-    """A freshly initialised float32 CPU `Pix2Pix` for a config dict (see `Pix2PixConfig`)."""
-    return Pix2Pix(Pix2PixConfig.from_mapping(config))
+    """A freshly initialised float32 CPU `Pix2Pix` for a config dict (checked against
+    `plugin.CONFIG`, missing keys at their defaults; raises `ParameterError`)."""
+    return Pix2Pix(api.resolve_params(CONFIG, config))
 
 
-def build_generator(config: Pix2PixConfig) -> UnetGenerator:
-    """One freshly initialised U-Net for `config` (for trainers)."""
-    return UnetGenerator(config.ngf, config.num_downs, config.norm, config.use_dropout, upsample=config.upsample)
+def build_generator(config: Mapping[str, Any]) -> UnetGenerator:
+    """One freshly initialised U-Net for validated `config` values (for trainers)."""
+    return UnetGenerator(config["ngf"], config["num_downs"], config["norm"], config["use_dropout"],
+                         upsample=config["upsample"])
 
 
 def build_discriminator(ndf: int = 64, n_layers: int = 3, norm: str = "batch") -> PatchDiscriminator:

@@ -17,9 +17,26 @@ if TYPE_CHECKING:
 
 NAME = "pix2pix"
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-DEFAULT_CONFIG: Mapping[str, Any] = {"ngf": 64, "num_downs": 8, "norm": "batch", "use_dropout": True,
-                                     "size": 256, "upsample": "transposed"}
-"""The paper's 256 px generator (`networks.Pix2PixConfig`): U-Net, 8 levels, ngf 64, batch norm."""
+MIN_LEVELS = 5
+"""The U-Net has at least 5 levels (its outer four have fixed widths ngf..8ngf, then the innermost)."""
+MAX_LEVELS = 10
+
+CONFIG: tuple[api.Param, ...] = (
+    api.Int(name="ngf", default=64, minimum=1, maximum=1024,
+            help="generator width, channels of the first encoder layer (64 in the paper)"),
+    api.Int(name="num_downs", default=8, minimum=MIN_LEVELS, maximum=MAX_LEVELS,
+            help="U-Net levels, each halving the size: 7 for 128 px training, 8 for 256 px; inputs are "
+                 "padded to multiples of 2**num_downs"),
+    api.Choice(name="norm", choices=("batch", "instance", "none"), default="batch",
+               help="normalisation layers (batch in the paper)"),
+    api.Bool(name="use_dropout", default=True, help="dropout 0.5 in the inner decoder levels (the paper's noise z)"),
+    api.Int(name="size", default=256, minimum=0, maximum=65_536,
+            help="side of the images it was trained on; bigger inputs can run at that size (work_at); 0: unknown"),
+    api.Choice(name="upsample", choices=("transposed", "resize"), default="transposed",
+               help="decoder upsampling: transposed (the paper's) or resize (bilinear + conv, no checkerboard)"),
+)
+"""The architecture, defaults the paper's 256 px generator (imported reference files): U-Net,
+8 levels, ngf 64, batch norm. See `networks`."""
 
 SIZE_MULTIPLE = 32
 """The grid of every pix2pix model: 2**5, the multiple of the smallest U-Net (5 levels). Whole
@@ -48,7 +65,7 @@ WORK_AT = api.Choice(
 
 
 def build(config: Mapping[str, Any]) -> nn.Module:
-    """A fresh `networks.Pix2Pix` (float32, CPU) for `config` (see `networks.Pix2PixConfig`)."""
+    """A fresh `networks.Pix2Pix` (float32, CPU) for `config` (see `CONFIG`)."""
     from translator_plugins.pix2pix import networks
 
     return networks.build(config)
@@ -56,13 +73,13 @@ def build(config: Mapping[str, Any]) -> nn.Module:
 
 def size_requirements(model: nn.Module) -> api.SizeRequirements:
     """A U-Net of n levels takes sides that are multiples of 2**n."""
-    return api.SizeRequirements(multiple=model.config.size_multiple)
+    return api.SizeRequirements(multiple=2 ** model.config["num_downs"])
 
 
 def work_size(model: nn.Module, params: Mapping[str, Any]) -> int:
     """With `work_at` "model", the model's training size (the engine shrinks bigger whole images
     to it and enlarges the result back); else 0, the image's own size."""
-    return int(model.config.size) if params.get("work_at", "model") == "model" else 0
+    return int(model.config["size"]) if params.get("work_at", "model") == "model" else 0
 
 
 def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: api.RunContext) -> Tensor:
@@ -124,7 +141,7 @@ def spec() -> api.TranslatorSpec:
         build=build,
         translate=translate,
         check_input=check_input,
-        default_config=DEFAULT_CONFIG,
+        config=CONFIG,
         models_dir=MODELS_DIR,
         size_multiple=SIZE_MULTIPLE,
         size_requirements=size_requirements,

@@ -16,7 +16,6 @@ Imports only `translator.api` and this package; torch is imported when training 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from translator import api
@@ -29,19 +28,10 @@ SKETCHES = ("off", "auto")
 OPTIONS: tuple[api.Param, ...] = (
     api.Float(name="lambda_l1", default=100.0, minimum=0.0, maximum=10_000.0,
               help="weight of the L1 loss between output and target (lambda in the paper)"),
-    api.Int(name="ngf", default=64, minimum=1, maximum=1024,
-            help="generator width, channels of its first layer (from scratch only)"),
-    api.Int(name="num_downs", default=8, minimum=5, maximum=10,
-            help="U-Net levels: 7 for 128 px, 8 for 256 px; --size must be a multiple of 2**levels "
-                 "(from scratch only)"),
     api.Int(name="ndf", default=64, minimum=1, maximum=1024,
             help="discriminator width, channels of its first layer"),
     api.Int(name="n_layers_d", default=3, minimum=1, maximum=8,
             help="strided layers of the PatchGAN discriminator (3: 70x70 patches)"),
-    api.Choice(name="upsample", choices=("auto", "transposed", "resize"), default="auto",
-               help="decoder upsampling: resize (bilinear + conv, no checkerboard) or transposed (the paper's); "
-                    "auto: resize from scratch, the initial model's when fine-tuning. A layout other than the "
-                    "initial model's keeps every layer whose shape fits and starts the rest fresh"),
     api.Choice(name="sketches", choices=SKETCHES, default="off",
                help="auto: learn sketch to photo from photos alone; --data is then a folder of photos "
                     "(or the B/ of a paired folder) and every input is a random line drawing of its photo"),
@@ -58,8 +48,8 @@ class Pix2PixTrainer:
 
     Batches hold "A" and "B" (paired data) or only "B" (`--sketches auto`), (B, 3, H, W) in
     [0, 1], H and W multiples of 2**num_downs; the networks work in [-1, 1]. Fine-tuning starts G
-    from `ctx.initial_model` (its architecture wins over the options, except `upsample`: another
-    layout keeps the layers whose shapes fit and starts the upsampling fresh); D always starts fresh.
+    from `ctx.initial_model` (its architecture is kept; another `upsample` layout keeps the layers
+    whose shapes fit and starts the upsampling fresh); D always starts fresh.
     """
 
     def __init__(self, ctx: api.TrainContext) -> None:
@@ -68,24 +58,19 @@ class Pix2PixTrainer:
 
         self.ctx = ctx
         opts = ctx.options
-        if ctx.initial_config is not None:
-            self.config = networks.Pix2PixConfig.from_mapping(ctx.initial_config)
-        else:
-            self.config = networks.Pix2PixConfig.from_mapping(
-                {**ctx.default_config, "ngf": opts["ngf"], "num_downs": opts["num_downs"], "upsample": "resize"})
         size = int(opts.get("size", 0))
-        self.config = replace(self.config, size=size)
-        if opts.get("upsample", "auto") != "auto":
-            self.config = replace(self.config, upsample=opts["upsample"])
-        if size % self.config.size_multiple:
-            raise api.ParameterError(f"--size {size} must be a multiple of {self.config.size_multiple} for a "
-                                     f"{self.config.num_downs}-level U-Net (use --num-downs {_levels_for(size)} "
+        base = ctx.initial_config if ctx.initial_config is not None else ctx.default_config
+        self.config = {**base, "size": size}
+        levels = self.config["num_downs"]
+        if size % 2**levels:
+            raise api.ParameterError(f"--size {size} must be a multiple of {2**levels} for a "
+                                     f"{levels}-level U-Net (use --num-downs {_levels_for(size)} "
                                      "or another --size)")
         generator = networks.build_generator(self.config)
         if ctx.initial_model is not None:
             load_matching(generator, ctx.initial_model.G.state_dict())
         self.G = ctx.wrap(generator)
-        self.D = ctx.wrap(networks.build_discriminator(opts["ndf"], opts["n_layers_d"], self.config.norm))
+        self.D = ctx.wrap(networks.build_discriminator(opts["ndf"], opts["n_layers_d"], self.config["norm"]))
         self.opt_G = ctx.make_optimizer(self.G.parameters(), "G")
         self.opt_D = ctx.make_optimizer(self.D.parameters(), "D")
         self.lambda_l1 = float(opts["lambda_l1"])
@@ -157,7 +142,7 @@ class Pix2PixTrainer:
 
         model = networks.Pix2Pix(self.config)
         model.G.load_state_dict(self.ctx.unwrap(self.G).state_dict())
-        return model.float().cpu().eval(), self.config.to_dict()
+        return model.float().cpu().eval(), dict(self.config)
 
     def state_dict(self) -> dict[str, Any]:
         return {}
@@ -180,14 +165,10 @@ def training_spec() -> api.TrainingSpec:
         data=api.DataKind.PAIRED,
         make_trainer=Pix2PixTrainer,
         options=OPTIONS,
+        architecture_options=("ngf", "num_downs", "norm", "use_dropout", "upsample"),  # size: --size
+        fine_tune_options=("upsample",),
+        scratch_config={"upsample": "resize"},
         gan_loss="non-saturating",
-        lr=2e-4,
-        betas=(0.5, 0.999),
-        batch_size=1,
-        size=256,
         steps=200_000,
-        d_steps=1,
-        optimizer="adam",
-        decay_fraction=0.5,
         input_from_target=derives_input,
     )

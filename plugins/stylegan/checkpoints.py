@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from translator_plugins.stylegan.networks import StyleGANConfig
+from translator_plugins.stylegan.networks import architecture as structure
 
 from translator import api
 
@@ -230,7 +231,7 @@ def nvidia_config(G: Persistent) -> StyleGANConfig:
         raise api.CheckpointError("a StyleGAN3 (alias-free) generator; only StyleGAN2 networks are supported")
     clamp = synthesis.get("conv_clamp")
     try:
-        return StyleGANConfig.from_mapping({
+        return structure({
             "resolution": int(kwargs["img_resolution"]), "z_dim": int(kwargs["z_dim"]), "w_dim": w_dim,
             "mapping_layers": int(mapping.get("num_layers", 8)),
             "mapping_lr_mul": float(mapping.get("lr_multiplier", 0.01)),

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from translator_plugins.stylegan.plugin import CONFIG
 
 from translator import api
 
@@ -103,38 +104,28 @@ class StyleGANConfig:
     def width(self, res: int) -> int:
         return int(self.channels[_log2(res) - 2])
 
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> StyleGANConfig:
-        """Defaults completed, values checked; `channels` may also be given as `channel_base`
-        (+ `channel_max`, NVIDIA) or `channel_multiplier` (rosinality). Raises `ParameterError`."""
-        config = dict(config)
-        known = set(cls.__dataclass_fields__) | {"channel_base", "channel_max", "channel_multiplier"}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise api.ParameterError(f"unknown StyleGAN config key(s): {', '.join(unknown)}")
-        try:
-            resolution = int(config.get("resolution", 256))
-            base, cmax = config.pop("channel_base", None), config.pop("channel_max", 512)
-            mult = config.pop("channel_multiplier", None)
-            if "channels" not in config:
-                if mult is not None:
-                    config["channels"] = rosinality_channels(resolution, int(mult))
-                else:
-                    config["channels"] = nvidia_channels(resolution, int(base or 16384), int(cmax))
-            clamp = config.get("conv_clamp")
-            return cls(resolution=resolution, z_dim=int(config.get("z_dim", 512)),
-                       w_dim=int(config.get("w_dim", 512)),
-                       mapping_layers=int(config.get("mapping_layers", 8)),
-                       mapping_lr_mul=float(config.get("mapping_lr_mul", 0.01)),
-                       channels=tuple(int(c) for c in config["channels"]),
-                       conv_clamp=None if clamp is None else float(clamp))
-        except (TypeError, ValueError) as exc:
-            raise api.ParameterError(f"bad StyleGAN config: {exc}") from exc
-
     def to_dict(self) -> dict[str, Any]:
+        """The JSON-able config of model cards (channels listed explicitly)."""
         out = asdict(self)
         out["channels"] = list(self.channels)
         return out
+
+
+def architecture(config: Mapping[str, Any]) -> StyleGANConfig:
+    """The structure a config describes: `config` checked against `plugin.CONFIG` (missing keys
+    at their defaults), `channels` derived when not listed (`channel_multiplier`: rosinality's
+    table, else NVIDIA's `channel_base` / `channel_max` rule). Raises `ParameterError`."""
+    values = api.resolve_params(CONFIG, config)
+    resolution = values["resolution"]
+    channels = values["channels"]
+    if not channels:
+        if values["channel_multiplier"]:
+            channels = rosinality_channels(resolution, values["channel_multiplier"])
+        else:
+            channels = nvidia_channels(resolution, values["channel_base"], values["channel_max"])
+    return StyleGANConfig(resolution=resolution, z_dim=values["z_dim"], w_dim=values["w_dim"],
+                          mapping_layers=values["mapping_layers"], mapping_lr_mul=values["mapping_lr_mul"],
+                          channels=tuple(channels), conv_clamp=values["conv_clamp"])
 
 
 # -- building blocks -------------------------------------------------------------------------
@@ -503,5 +494,5 @@ class Discriminator(nn.Module):
 
 
 def build(config: Mapping[str, Any]) -> Generator:
-    """A fresh generator (float32, CPU) from a config dict (see `StyleGANConfig.from_mapping`)."""
-    return Generator(StyleGANConfig.from_mapping(config))
+    """A fresh generator (float32, CPU) from a config dict (see `architecture`)."""
+    return Generator(architecture(config))

@@ -20,11 +20,27 @@ if TYPE_CHECKING:
 
 NAME = "stylegan"
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-DEFAULT_CONFIG: Mapping[str, Any] = {
-    "resolution": 256, "z_dim": 512, "w_dim": 512, "mapping_layers": 8, "mapping_lr_mul": 0.01,
-    "channel_base": 16384, "channel_max": 512, "conv_clamp": None,
-}
-"""A fresh 256 px StyleGAN2 (NVIDIA's paper256 widths: 16384 / res, at most 512)."""
+CONFIG: tuple[api.Param, ...] = (
+    api.Int(name="resolution", default=256, minimum=4, maximum=4096,
+            help="output side R, a power of two (from --size when training)"),
+    api.Int(name="z_dim", default=512, minimum=1, maximum=4096, help="size of z (512 in the paper)"),
+    api.Int(name="w_dim", default=512, minimum=1, maximum=4096, help="size of w (512 in the paper)"),
+    api.Int(name="mapping_layers", default=8, minimum=1, maximum=32, help="depth of the mapping network (8)"),
+    api.Float(name="mapping_lr_mul", default=0.01, minimum=1e-6, maximum=1.0,
+              help="learning-rate multiplier of the mapping layers (0.01)"),
+    api.Ints(name="channels", default=(), minimum=1, maximum=4096,
+             help="feature maps at resolutions 4, 8, ..., R; empty: from channel_base and channel_max, or "
+                  "channel_multiplier"),
+    api.Int(name="channel_base", default=16384, minimum=64, maximum=1 << 20,
+            help="feature maps at resolution r: min(channel_base / r, channel_max) (NVIDIA's rule)"),
+    api.Int(name="channel_max", default=512, minimum=1, maximum=4096, help="widest layer (NVIDIA's rule)"),
+    api.Int(name="channel_multiplier", default=0, minimum=0, maximum=16,
+            help="rosinality's width table times this from 64 px up; 0: NVIDIA's rule"),
+    api.Float(name="conv_clamp", default=None, minimum=0.0, maximum=1e6, optional=True,
+              help="clamp activations to [-c, c] after each layer (NVIDIA's 256); none: no clamp"),
+)
+"""The architecture; the defaults are a fresh 256 px StyleGAN2 with NVIDIA's paper256 widths
+(16384 / res, at most 512). See `networks.architecture`."""
 
 SOURCE_FILTERS = ("*.png", "*.jpg", "*.jpeg", "*.webp", "*.bmp", "*.tif", "*.tiff", "*.npz")
 
@@ -93,7 +109,7 @@ def spec() -> api.TranslatorSpec:
         params=PARAMS,
         build=build,
         translate=translate,
-        default_config=DEFAULT_CONFIG,
+        config=CONFIG,
         models_dir=MODELS_DIR,
         size_multiple=1,
         tileable=False,

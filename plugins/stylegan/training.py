@@ -32,13 +32,6 @@ ADA_INTERVAL = 4
 SAMPLE_SEED = 1234
 
 OPTIONS: tuple[api.Param, ...] = (
-    api.Int(name="channel_base", default=16384, minimum=64, maximum=1 << 20,
-            help="feature maps at resolution r: min(channel_base / r, channel_max) (from scratch only)"),
-    api.Int(name="channel_max", default=512, minimum=8, maximum=2048, help="widest layer (from scratch only)"),
-    api.Int(name="z_dim", default=512, minimum=8, maximum=2048, help="size of z (from scratch only)"),
-    api.Int(name="w_dim", default=512, minimum=8, maximum=2048, help="size of w (from scratch only)"),
-    api.Int(name="mapping_layers", default=8, minimum=1, maximum=16,
-            help="depth of the mapping network (from scratch only)"),
     api.Float(name="r1_gamma", default=1.0, minimum=0.0, maximum=1000.0,
               help="R1 regularisation weight gamma (0 disables it)"),
     api.Int(name="r1_interval", default=16, minimum=1, maximum=1000, help="lazy R1: every N steps"),
@@ -171,16 +164,13 @@ class StyleGANTrainer:
         opts = ctx.options
         size = int(opts["size"])
         if ctx.initial_config is not None:
-            self.config = networks.StyleGANConfig.from_mapping(ctx.initial_config)
+            self.config = networks.architecture(ctx.initial_config)
             if self.config.resolution != size:
                 raise api.ParameterError(f"--size {size} differs from the resolution {self.config.resolution} "
                                          "of the model to fine-tune; use --size "
                                          f"{self.config.resolution} or --from scratch")
         else:
-            self.config = networks.StyleGANConfig.from_mapping({
-                "resolution": size, "z_dim": opts["z_dim"], "w_dim": opts["w_dim"],
-                "mapping_layers": opts["mapping_layers"], "channel_base": opts["channel_base"],
-                "channel_max": opts["channel_max"]})
+            self.config = networks.architecture({**ctx.default_config, "resolution": size})
         generator = networks.Generator(self.config)
         if ctx.initial_model is not None:
             generator.load_state_dict(ctx.initial_model.state_dict())
@@ -333,13 +323,11 @@ def training_spec() -> api.TrainingSpec:
         data=api.DataKind.SINGLE,
         make_trainer=StyleGANTrainer,
         options=OPTIONS,
+        architecture_options=("z_dim", "w_dim", "mapping_layers", "channel_base", "channel_max"),  # R: --size
         gan_loss="non-saturating",
         lr=0.0025,
         betas=(0.0, 0.99),
         batch_size=8,
-        size=256,
         steps=100_000,
-        d_steps=1,
-        optimizer="adam",
         decay_fraction=0.0,
     )

@@ -44,8 +44,7 @@ def _translate(model, images, params, ctx):
 @api.hookimpl
 def translator_translators():
     return [api.TranslatorSpec(name="flaky", title="Flaky", description="d",
-                               task=api.TaskKind.IMAGE_TO_IMAGE, build=_build, translate=_translate,
-                               default_config={})]
+                               task=api.TaskKind.IMAGE_TO_IMAGE, build=_build, translate=_translate)]
 '''
 
 

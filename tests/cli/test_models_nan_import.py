@@ -15,8 +15,7 @@ def _build(config):
 @api.hookimpl
 def translator_translators():
     return [api.TranslatorSpec(name="toy", title="Toy", description="", build=_build,
-                               task=api.TaskKind.IMAGE_TO_IMAGE, translate=lambda m, x, p, c: m(x),
-                               default_config={})]
+                               task=api.TaskKind.IMAGE_TO_IMAGE, translate=lambda m, x, p, c: m(x))]
 
 @api.hookimpl
 def translator_claim_checkpoint(checkpoint, plugin, context):

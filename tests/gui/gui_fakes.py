@@ -72,7 +72,7 @@ ALL_PARAMS = (
 def _spec(name: str, translate: Callable[..., Any], *, task: api.TaskKind = api.TaskKind.IMAGE_TO_IMAGE,
           params: tuple[api.Param, ...] = ()) -> api.TranslatorSpec:
     return api.TranslatorSpec(name=name, title=name.capitalize(), description=f"fake {name}", task=task,
-                              build=_identity, translate=translate, default_config={}, params=params,
+                              build=_identity, translate=translate, params=params,
                               tileable=True, tile_overlap=4)
 
 

@@ -21,8 +21,7 @@ class WarningPlugin:
             return images
 
         return [api.TranslatorSpec(name="warner", title="Warner", description="warns",
-                                   task=api.TaskKind.IMAGE_TO_IMAGE, build=_identity, translate=translate,
-                                   default_config={})]
+                                   task=api.TaskKind.IMAGE_TO_IMAGE, build=_identity, translate=translate)]
 
 
 def test_run_warning_shows_in_the_status_bar(make_window, open_images, run_wait, write_png):

@@ -1,6 +1,8 @@
 """Colorize networks: shapes, configs, the spread-hint prior of our U-Net, the critic."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -37,17 +39,27 @@ def test_official_networks_keep_the_working_size(architecture):
 
 @pytest.mark.parametrize(("config", "message"), [
     ({"architecture": "resnet"}, "not one of unet, eccv16, siggraph17"),
-    ({"width": 0}, "width=0"), ({"depth": 2.5}, "depth=2.5"), ({"colour": 1}, "unknown colorize config key"),
-    ({"hints": "yes"}, "hints='yes'"), ({"chroma": 0}, "chroma=0"), ({"upsample": "pixelshuffle"}, "not one of transpose, resize")])
+    ({"width": 0}, "'width': 0 is outside"), ({"depth": 2.5}, "'depth': 2.5 is not an integer"),
+    ({"colour": 1}, r"unknown parameter\(s\) colour"), ({"hints": "yes"}, "'hints': 'yes' is not a boolean"),
+    ({"chroma": 0}, "'chroma': 0 is outside"), ({"upsample": "pixelshuffle"}, "not one of transpose, resize")])
 def test_bad_configs_are_parameter_errors(config, message):
     with pytest.raises(api.ParameterError, match=message):
         networks.build(config)
 
 
-def test_config_round_trip():
-    config = networks.ColorizeConfig.from_mapping({"width": 8, "depth": 2, "middle": 0})
-    assert networks.ColorizeConfig.from_mapping(config.to_dict()) == config
-    assert networks.ColorizeConfig(architecture="eccv16").to_dict() == {"architecture": "eccv16"}
+def colorize_spec():
+    from translator.plugins import load_registry
+
+    return load_registry(third_party=False).translator("colorize")
+
+
+def test_config_round_trip_and_official_architectures_need_no_other_keys():
+    spec = colorize_spec()
+    config = spec.resolve_config({"width": 8, "depth": 2, "middle": 0})
+    assert spec.resolve_config(json.loads(json.dumps(config))) == config
+    assert spec.resolve_config({"architecture": "eccv16"})["architecture"] == "eccv16"
+    with torch.device("meta"):
+        assert isinstance(networks.build({"architecture": "eccv16"}), networks.ECCV16)
 
 
 def test_an_automatic_unet_ignores_hints_and_upsamples_without_transposed_convolutions():

@@ -17,20 +17,26 @@ from translator.training.data import ImageDataset, Item, Sources, first_readable
 from translator.training.losses import GANLoss
 from translator_plugins import colorize
 from translator_plugins.colorize import metrics
-from translator_plugins.colorize.plugin import DEFAULT_CONFIG
-from translator_plugins.colorize.training import (AB_BINS, ColorizeTrainer, ab_bin_index, rebalance_weights,
-                                                  training_spec)
+from translator_plugins.colorize.plugin import CONFIG
+from translator_plugins.colorize.training import (AB_BINS, SCRATCH_CONFIG, ColorizeTrainer, ab_bin_index,
+                                                  rebalance_weights, training_spec)
 
 torch.set_num_threads(1)
-TINY_OPTIONS = {"gan_weight": 0.0, "p_no_hints": 0.5, "width": 4, "depth": 2, "middle": 1, "ndf": 8,
-                "lr": 3e-3, "betas": (0.9, 0.99), "optimizer": "adam", "size": 32, "d_steps": 1, "seed": 0}
+TINY_OPTIONS = {"gan_weight": 0.0, "p_no_hints": 0.5, "ndf": 8, "lr": 3e-3, "betas": (0.9, 0.99), "optimizer": "adam", "size": 32, "d_steps": 1, "seed": 0}
 TINY_CLI = ["--plugin", "colorize", "--from", "scratch", "--size", "32", "--load-size", "36", "--width", "4",
             "--depth", "2", "--middle", "1", "--workers", "0", "--quiet", "--device", "cpu", "--batch-size", "2"]
 
 
+TINY_CONFIG = {"width": 4, "depth": 2, "middle": 1}
+
+
 def context(**options) -> api.TrainContext:
+    """A trainer's context; options named like a `CONFIG` parameter set the architecture."""
+    names = {p.name for p in CONFIG}
+    config = {**SCRATCH_CONFIG, **TINY_CONFIG, **{k: v for k, v in options.items() if k in names}}
+    options = {k: v for k, v in options.items() if k not in names}
     return api.TrainContext(device=torch.device("cpu"), options={**TINY_OPTIONS, **options},
-                            gan_loss=GANLoss("lsgan"), default_config=dict(DEFAULT_CONFIG), seed=0)
+                            gan_loss=GANLoss("lsgan"), default_config=api.resolve_params(CONFIG, config), seed=0)
 
 
 def colour_batch(count: int = 4, size: int = 32, seed: int = 0) -> torch.Tensor:
@@ -147,7 +153,9 @@ def test_translator_train_skips_grayscale_photos_with_a_count(tmp_path, capsys):
 def test_training_spec_defaults():
     spec = training_spec()
     assert spec.data is api.DataKind.SINGLE and spec.reject is metrics.reject_grayscale
-    assert {p.name for p in spec.options} >= {"gan_weight", "p_no_hints", "width", "depth"}
+    assert {p.name for p in spec.options} >= {"gan_weight", "p_no_hints"}
+    assert spec.architecture_options == ("width", "depth", "middle", "hints", "upsample")
+    assert spec.scratch_config == {"hints": False, "upsample": "resize"}
     assert next(p for p in spec.options if p.name == "gan_weight").default == 0.0
 
 

@@ -5,10 +5,11 @@ import pytest
 import torch
 
 from translator.errors import ParameterError, TranslatorError
+from translator.params import resolve_params
 from translator_plugins.cyclegan import networks
+from translator_plugins.cyclegan.plugin import CONFIG
 from translator_plugins.cyclegan.networks import (
     CycleGAN,
-    CycleGANConfig,
     PatchDiscriminator,
     ResnetGenerator,
     receptive_radius,
@@ -92,15 +93,15 @@ def test_receptive_radius_matches_the_gradient_support(n_blocks, upsample):
 
 
 def test_config_defaults_are_the_paper_and_bad_values_are_refused():
-    config = CycleGANConfig.from_mapping({})
-    assert (config.ngf, config.n_blocks, config.norm, config.use_dropout) == (64, 9, "instance", False)
-    assert config.directions == ("AtoB", "BtoA")
-    assert CycleGANConfig.from_mapping({"directions": ["BtoA", "AtoB"]}).directions == ("AtoB", "BtoA")
+    config = resolve_params(CONFIG, {})
+    assert [config[k] for k in ("ngf", "n_blocks", "norm", "use_dropout")] == [64, 9, "instance", False]
+    assert config["directions"] == ("AtoB", "BtoA")
+    assert resolve_params(CONFIG, {"directions": ["BtoA", "AtoB"]})["directions"] == ("AtoB", "BtoA")
     for bad in ({"norm": "group"}, {"n_blocks": -1}, {"ngf": 0}, {"ngf": 8.5}, {"use_dropout": "no"},
                 {"directions": []}, {"directions": "AtoB"}, {"directions": ["AtoC"]}, {"width": 3},
                 {"upsample": "deconv"}, {"down_padding": "circular"}):
         with pytest.raises(ParameterError):
-            CycleGANConfig.from_mapping(bad)
+            networks.build(bad)
 
 
 def test_model_holds_the_generators_its_config_names():
@@ -147,9 +148,9 @@ def test_a_tile_with_frozen_statistics_equals_the_crop_of_the_whole_image():
 def test_resize_layout_keeps_size_and_the_encoder_shapes():
     """The layout we train: resize-convolution upsampling, reflection-padded downsampling. Every
     layer but the upsampling has the paper layout's shape (so a warm start can copy them)."""
-    config = CycleGANConfig.from_mapping({"ngf": 4, "n_blocks": 1, "upsample": "resize", "down_padding": "reflect"})
-    model = networks.build(config.to_dict()).eval()
-    assert CycleGANConfig.from_mapping(config.to_dict()) == config
+    config = resolve_params(CONFIG, {"ngf": 4, "n_blocks": 1, "upsample": "resize", "down_padding": "reflect"})
+    model = networks.build(config).eval()
+    assert resolve_params(CONFIG, model.config) == config
     out = model(torch.rand(1, 3, 20, 28), "AtoB")
     assert out.shape == (1, 3, 20, 28)
     ours = model.G_AB.state_dict()

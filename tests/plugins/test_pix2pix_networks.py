@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from translator.errors import ParameterError
+from translator.plugins import load_registry
 from translator_plugins.pix2pix import networks
 
 torch.set_num_threads(1)
@@ -90,19 +91,23 @@ def test_inference_model_works_in_unit_range():
         expected = (model.G(images * 2 - 1) + 1) / 2
     assert out.shape == images.shape and 0 <= out.min() and out.max() <= 1
     assert torch.allclose(out, expected, atol=1e-6)
-    assert model.config.size_multiple == 32
+    assert model.config["num_downs"] == 5  # inputs padded to multiples of 32
 
 
 @pytest.mark.parametrize(("config", "message"), [
-    ({"ngf": 0}, "ngf=0"),
-    ({"num_downs": 4}, "num_downs=4"),
-    ({"num_downs": True}, "num_downs=True"),
-    ({"norm": "group"}, "norm='group'"),
-    ({"size": -1}, "size=-1"),
-    ({"use_dropout": "yes"}, "use_dropout='yes'"),
-    ({"n_blocks": 9}, "unknown pix2pix config key(s) n_blocks"),
+    ({"ngf": 0}, "'ngf': 0 is outside [1, 1024]"),
+    ({"num_downs": 4}, "'num_downs': 4 is outside [5, 10]"),
+    ({"num_downs": True}, "'num_downs': True is not an integer"),
+    ({"norm": "group"}, "'norm': 'group' is not one of batch, instance, none"),
+    ({"size": -1}, "'size': -1 is outside [0, 65536]"),
+    ({"use_dropout": "yes"}, "'use_dropout': 'yes' is not a boolean"),
+    ({"n_blocks": 9}, "unknown parameter(s) n_blocks; known: ngf, num_downs"),
 ])
 def test_bad_configs_are_refused(config, message):
-    with pytest.raises(ParameterError, match="pix2pix config") as error:
+    with pytest.raises(ParameterError) as error:
         networks.build(config)
+    assert message in str(error.value)
+    spec = load_registry(third_party=False).translator("pix2pix")
+    with pytest.raises(ParameterError, match="model card 'x': pix2pix config: ") as error:
+        spec.resolve_config(config, source="model card 'x'")
     assert message in str(error.value)

@@ -56,7 +56,8 @@ def test_spec_declares_a_tileable_image_to_image_translator(spec):
     assert spec.params[0].default == "model" and spec.params[1].default is False
     assert spec.tileable and spec.tile_overlap >= 64 and spec.tile_overlap % spec.size_multiple == 0
     assert spec.size_multiple == 2 ** networks.MIN_LEVELS
-    assert dict(spec.default_config) == networks.Pix2PixConfig().to_dict()
+    assert spec.default_config == {"ngf": 64, "num_downs": 8, "norm": "batch", "use_dropout": True, "size": 256,
+                                   "upsample": "transposed"}  # the paper's, from the config parameters
     assert spec.models_dir.name == "models" and spec.models_dir.parent.name == "pix2pix"
     assert spec.training is not None and spec.describe()["trainable"] is True
 
@@ -65,7 +66,7 @@ def test_default_config_is_the_paper_generator(spec):
     with torch.device("meta"):
         model = spec.build(dict(spec.default_config))
     assert sum(p.numel() for p in model.G.parameters()) == 54_413_955
-    assert model.config.size_multiple == 256
+    assert spec.input_requirements(model) == api.SizeRequirements(multiple=256)
 
 
 @pytest.mark.parametrize(("height", "width"), [(250, 333), (5, 7), (64, 64), (33, 130)])

@@ -65,8 +65,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 def trainer_options(**overrides) -> dict:
     options = {p.name: p.default_value for p in OPTIONS}
-    options.update(ngf=4, ndf=4, num_downs=5, n_layers_d=2, lr=2e-4, betas=(0.5, 0.999), optimizer="adam",
-                   d_steps=1, size=32)
+    options.update(ndf=4, n_layers_d=2, lr=2e-4, betas=(0.5, 0.999), optimizer="adam", d_steps=1, size=32)
     options.update(overrides)
     return options
 
@@ -74,7 +73,8 @@ def trainer_options(**overrides) -> dict:
 def make_trainer(**overrides) -> Pix2PixTrainer:
     spec = load_registry(third_party=False).translator("pix2pix")
     ctx = TrainContext(device=torch.device("cpu"), options=trainer_options(**overrides),
-                       gan_loss=GANLoss("non-saturating"), default_config=dict(spec.default_config))
+                       gan_loss=GANLoss("non-saturating"),
+                       default_config=spec.resolve_config({"ngf": 4, "num_downs": 5, "upsample": "resize"}))
     return Pix2PixTrainer(ctx)
 
 
@@ -84,8 +84,10 @@ def test_training_spec_has_the_papers_defaults():
     assert training.data is DataKind.PAIRED and training.gan_loss == "non-saturating"
     assert training.lr == 2e-4 and training.betas == (0.5, 0.999) and training.batch_size == 1
     defaults = {p.name: p.default_value for p in training.options}
-    assert defaults == {"lambda_l1": 100.0, "ngf": 64, "num_downs": 8, "ndf": 64, "n_layers_d": 3,
-                        "upsample": "auto", "sketches": "off"}
+    assert defaults == {"lambda_l1": 100.0, "ndf": 64, "n_layers_d": 3, "sketches": "off"}
+    # the architecture options come from the translator's config; a new network upsamples by resizing
+    assert training.architecture_options == ("ngf", "num_downs", "norm", "use_dropout", "upsample")
+    assert training.fine_tune_options == ("upsample",) and training.scratch_config == {"upsample": "resize"}
     assert training.input_from_target is derives_input
     assert derives_input({"sketches": "auto"}) and not derives_input({"sketches": "off"})
 
@@ -158,7 +160,7 @@ def test_crop_size_must_fit_the_unet(tmp_path, capsys):
     assert "--size 32 must be a multiple of 64 for a 6-level U-Net" in capsys.readouterr().err
 
 
-def test_fine_tuning_keeps_the_stored_architecture(tmp_path):
+def test_fine_tuning_keeps_the_stored_architecture(tmp_path, capsys):
     data = paired(tmp_path / "pairs", 2)
     out = tmp_path / "runs"
     assert main([*TINY, "--data", str(data), "--out", str(out), "--name", "base", "--steps", "1",
@@ -166,8 +168,13 @@ def test_fine_tuning_keeps_the_stored_architecture(tmp_path):
     base = read_safetensors(ModelStore(load_registry()).get("base", "pix2pix").weights)
     args = [arg for arg in TINY if arg != "scratch"]
     args[args.index("--from") + 1:args.index("--from") + 1] = ["base"]
-    assert main([*args, "--data", str(data), "--out", str(out), "--name", "tuned", "--steps", "1",
-                 "--lr", "1e-12", "--sample-every", "0", "--ngf", "8"]) == 0  # --ngf: ignored
+    for flag in ("--ngf", "--num-downs"):
+        del args[args.index(flag):args.index(flag) + 2]
+    args += ["--data", str(data), "--out", str(out), "--name", "tuned", "--steps", "1", "--lr", "1e-12",
+             "--sample-every", "0"]
+    assert main([*args, "--ngf", "8"]) == 2  # the architecture of a new network: refused when fine-tuning
+    assert "--ngf: the architecture of a network trained from scratch" in capsys.readouterr().err
+    assert main([*args, "--upsample", "resize"]) == 0  # the upsampling layout may change
     tuned = ModelStore(load_registry()).get("tuned", "pix2pix")
     assert tuned.card.config["ngf"] == 4 and tuned.card.source["from"] == "base"
     state = read_safetensors(tuned.weights)

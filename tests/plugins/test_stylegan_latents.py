@@ -17,7 +17,7 @@ CTX = RunContext(device=torch.device("cpu"), dtype=torch.float32)
 @pytest.fixture(scope="module")
 def model() -> networks.Generator:
     torch.manual_seed(0)
-    config = networks.StyleGANConfig.from_mapping({"resolution": 32, "z_dim": 16, "w_dim": 16, "mapping_layers": 2,
+    config = networks.architecture({"resolution": 32, "z_dim": 16, "w_dim": 16, "mapping_layers": 2,
                                                    "channel_base": 256, "channel_max": 16})
     G = networks.Generator(config).eval()
     for layer in G.synthesis.layers():

@@ -11,7 +11,7 @@ torch.set_num_threads(1)
 
 
 def tiny(resolution: int, **extra) -> networks.StyleGANConfig:
-    return networks.StyleGANConfig.from_mapping({"resolution": resolution, "z_dim": 8, "w_dim": 12,
+    return networks.architecture({"resolution": resolution, "z_dim": 8, "w_dim": 12,
                                                  "mapping_layers": 2, "channel_base": 128, "channel_max": 16,
                                                  **extra})
 
@@ -36,7 +36,7 @@ def test_channel_tables_follow_the_references():
     assert networks.nvidia_channels(1024) == [512, 512, 512, 512, 512, 256, 128, 64, 32]
     assert networks.nvidia_channels(256, 16384) == [512, 512, 512, 512, 256, 128, 64]
     assert networks.rosinality_channels(256, 2) == [512, 512, 512, 512, 512, 256, 128]
-    config = networks.StyleGANConfig.from_mapping({"resolution": 64, "channel_multiplier": 1})
+    config = networks.architecture({"resolution": 64, "channel_multiplier": 1})
     assert config.channels == (512, 512, 512, 512, 256)
     assert networks.StyleGANConfig().resolution == 256 and networks.StyleGANConfig().num_ws == 14
 
@@ -45,12 +45,12 @@ def test_channel_tables_follow_the_references():
                                  {"width": 3}])
 def test_bad_configs_are_parameter_errors(bad):
     with pytest.raises(ParameterError):
-        networks.StyleGANConfig.from_mapping(bad)
+        networks.architecture(bad)
 
 
 def test_config_round_trips_through_json_dict():
     config = tiny(32, conv_clamp=256)
-    assert networks.StyleGANConfig.from_mapping(config.to_dict()) == config
+    assert networks.architecture(config.to_dict()) == config
 
 
 def test_truncation_pulls_toward_w_avg_and_noise_modes_differ():
@@ -93,7 +93,7 @@ def test_state_dict_holds_no_fixed_filters():
 
 
 def test_small_64px_model_is_cheap():
-    config = networks.StyleGANConfig.from_mapping({"resolution": 64, "z_dim": 64, "w_dim": 64, "mapping_layers": 4,
+    config = networks.architecture({"resolution": 64, "z_dim": 64, "w_dim": 64, "mapping_layers": 4,
                                                    "channel_base": 1024, "channel_max": 64})
     G = networks.Generator(config)
     assert sum(p.numel() for p in G.parameters()) < 1_000_000

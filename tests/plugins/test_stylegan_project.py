@@ -17,7 +17,7 @@ torch.set_num_threads(1)
 @pytest.fixture(scope="module")
 def model() -> networks.Generator:
     torch.manual_seed(1)
-    config = networks.StyleGANConfig.from_mapping({"resolution": 16, "z_dim": 16, "w_dim": 16, "mapping_layers": 2,
+    config = networks.architecture({"resolution": 16, "z_dim": 16, "w_dim": 16, "mapping_layers": 2,
                                                    "channel_base": 128, "channel_max": 16})
     return networks.Generator(config).eval()
 

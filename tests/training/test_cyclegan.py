@@ -54,7 +54,7 @@ def test_tiny_run_lowers_the_cycle_loss_and_exports_a_loadable_model(tmp_path, u
     assert out.shape == (1, 3, 32, 32) and 0 <= float(out.min()) and float(out.max()) <= 1
 
 
-def test_fine_tuning_starts_from_a_stored_model(tmp_path, unpaired, tiny_cyclegan):
+def test_fine_tuning_starts_from_a_stored_model(tmp_path, unpaired, tiny_cyclegan, capsys):
     a, b = unpaired(2)
     assert main([*tiny_cyclegan, "--data-a", str(a), "--data-b", str(b), "--name", "base", "--steps", "1",
                  "--sample-every", "0"]) == 0
@@ -62,7 +62,12 @@ def test_fine_tuning_starts_from_a_stored_model(tmp_path, unpaired, tiny_cyclega
     args = [arg for arg in tiny_cyclegan if arg != "scratch"]
     args[args.index("--from") + 1:args.index("--from") + 1] = ["base"]
     args += ["--data-a", str(a), "--data-b", str(b), "--name", "tuned", "--steps", "1", "--lr", "1e-12",
-             "--sample-every", "0", "--ngf", "8"]  # --ngf is ignored: the architecture is the model's
+             "--sample-every", "0"]
+    args = [a for i, a in enumerate(args) if a not in ("--ngf", "--n-blocks") and args[i - 1] not in ("--ngf", "--n-blocks")]
+    # an architecture option of a network trained from scratch is an error when fine-tuning
+    assert main([*args, "--ngf", "8"]) == 2
+    assert "--ngf: the architecture of a network trained from scratch; fine-tuning base keeps its own" \
+        in capsys.readouterr().err
     assert main(args) == 0
     store = ModelStore(load_registry())
     tuned = store.get("tuned", "cyclegan")
@@ -89,12 +94,11 @@ def test_mixed_precision_path_runs_with_autocast_and_a_grad_scaler():
     from translator.training.losses import GANLoss
 
     options = {p.name: p.default_value for p in OPTIONS}
-    options.update(ngf=4, ndf=4, n_blocks=1, n_layers_d=2, pool_size=2, lr=2e-4, betas=(0.5, 0.999),
-                   optimizer="adam", d_steps=2)
+    options.update(pool_size=2, lr=2e-4, betas=(0.5, 0.999), optimizer="adam", d_steps=2)
     spec = load_registry().translator("cyclegan")
     ctx = TrainContext(device=torch.device("cpu"), options=options, gan_loss=GANLoss("wgan-gp"),
                        amp_dtype=torch.bfloat16, scaler=torch.amp.GradScaler("cpu", init_scale=8.0),
-                       default_config=dict(spec.default_config))
+                       default_config=spec.resolve_config({"ngf": 4, "ndf": 4, "n_blocks": 1, "n_layers_d": 2}))
     trainer = CycleGANTrainer(ctx)
     before = [p.detach().clone() for p in trainer.G_AB.parameters()]
     batch = {"A": torch.rand(2, 3, 32, 32), "B": torch.rand(2, 3, 32, 32)}

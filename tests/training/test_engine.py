@@ -54,7 +54,7 @@ class TinyTrainer:
 def _spec(name: str, data: api.DataKind) -> api.TranslatorSpec:
     return api.TranslatorSpec(
         name=name, title=name, description="test", task=api.TaskKind.IMAGE_TO_IMAGE,
-        build=lambda config: torch.nn.Conv2d(3, 3, 1), translate=lambda m, x, p, c: m(x), default_config={},
+        build=lambda config: torch.nn.Conv2d(3, 3, 1), translate=lambda m, x, p, c: m(x),
         training=api.TrainingSpec(data=data, make_trainer=TinyTrainer, gan_loss="hinge", lr=0.01, size=16,
                                   steps=4, decay_fraction=0.5,
                                   options=(api.Int(name="pool", default=3, minimum=0, maximum=9),)))
@@ -121,8 +121,7 @@ def test_a_plugin_without_training_is_refused(capsys, registry):
         @api.hookimpl
         def translator_translators(self):
             return [api.TranslatorSpec(name="plain", title="p", description="", task=api.TaskKind.IMAGE_TO_IMAGE,
-                                       build=lambda c: torch.nn.Identity(), translate=lambda m, x, p, c: x,
-                                       default_config={})]
+                                       build=lambda c: torch.nn.Identity(), translate=lambda m, x, p, c: x)]
 
     registry.register(Untrainable(), "plain")
     assert main(["--plugin", "plain", "--data", "x"], registry=registry) == 2

@@ -7,8 +7,7 @@ Built-in plugins use exactly this, like third-party ones. Example::
     @api.hookimpl
     def translator_translators():
         return [api.TranslatorSpec(name="invert", title="Invert", description="...",
-                                   task=api.TaskKind.IMAGE_TO_IMAGE, build=..., translate=...,
-                                   default_config={})]
+                                   task=api.TaskKind.IMAGE_TO_IMAGE, build=..., translate=...)]
 """
 from __future__ import annotations
 
@@ -39,9 +38,12 @@ from translator.params import (
     FilePath,
     Float,
     Int,
+    Ints,
     Param,
     Seed,
+    Subset,
     Text,
+    resolve_params,
 )
 from translator.spec import RunContext, SizeRequirements, TaskKind, TranslatorSpec
 from translator.training.context import TrainContext
@@ -54,8 +56,9 @@ API_VERSION = 1
 
 __all__ = [
     "API_VERSION", "hookimpl",
-    "TranslatorSpec", "TaskKind", "RunContext", "SizeRequirements",
+    "TranslatorSpec", "TaskKind", "RunContext",
     "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "ColorPoint", "ColorPoints",
+    "Subset", "Ints", "resolve_params", "SizeRequirements",
     "CheckpointFile", "CheckpointClaim", "ImportContext", "restricted_unpickle", "flatten_tensors",
     "CatalogEntry", "CatalogFile",
     "array_globals", "read_torch_bytes",

@@ -21,7 +21,7 @@ from translator.training.config import DEVICES, PRECISIONS, RESUMABLE, TrainConf
 from translator.training.context import OPTIMIZERS
 from translator.training.loop import Diverged
 from translator.training.losses import GAN_LOSSES
-from translator.training.spec import DataKind
+from translator.training.spec import DataKind, TrainingSpec
 
 if TYPE_CHECKING:
     from translator.plugins import Registry
@@ -61,10 +61,10 @@ def build_parser(spec: TranslatorSpec | None) -> argparse.ArgumentParser:
                      help="continue a stopped run (default: the latest one) with its saved options")
     run.add_argument("--out", metavar="DIR", help="folder of the runs")
     length = run.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, metavar="N", help=f"generator steps (default: {_d(training, 'steps', 10000)})")
+    length.add_argument("--steps", type=int, metavar="N", help=f"generator steps (default: {_d(training, 'steps')})")
     length.add_argument("--epochs", type=int, metavar="N", help="passes over the largest image folder instead of --steps")
     run.add_argument("--decay-steps", type=int, metavar="N", help="last steps over which the learning rate decays "
-                     f"linearly to 0 (default: {_d(training, 'decay_fraction', 0.5):g} of the steps)")
+                     f"linearly to 0 (default: {_d(training, 'decay_fraction'):g} of the steps)")
     run.add_argument("--time-limit", type=float, metavar="MINUTES",
                      help="wall-clock budget: the run ends and exports when the time is up or the steps are "
                           "done, whichever comes first; the learning-rate decay follows the time too")
@@ -91,39 +91,55 @@ def build_parser(spec: TranslatorSpec | None) -> argparse.ArgumentParser:
     if kind in (None, DataKind.PAIRED):
         data.add_argument("--direction", choices=("AtoB", "BtoA"), help="paired data: which side is the "
                           "input (default: AtoB)")
-    data.add_argument("--size", type=int, metavar="PX", help=f"training crop in pixels (default: {_d(training, 'size', 256)})")
+    data.add_argument("--size", type=int, metavar="PX", help=f"training crop in pixels (default: {_d(training, 'size')})")
     data.add_argument("--load-size", type=int, metavar="PX", help="shorter side before the random crop "
                       "(default: size * 286 / 256)")
     data.add_argument("--no-flip", dest="flip", action="store_const", const=False, help="no random mirroring")
     data.add_argument("--batch-size", type=int, metavar="B", help=f"images per step and process "
-                      f"(default: {_d(training, 'batch_size', 1)})")
+                      f"(default: {_d(training, 'batch_size')})")
 
     optim = parser.add_argument_group("optimisation (shared by every plugin)")
-    optim.add_argument("--lr", type=float, metavar="LR", help=f"learning rate (default: {_d(training, 'lr', 2e-4):g})")
+    optim.add_argument("--lr", type=float, metavar="LR", help=f"learning rate (default: {_d(training, 'lr'):g})")
     optim.add_argument("--betas", type=float, nargs=2, metavar=("B1", "B2"),
-                       help=f"Adam betas (default: {' '.join(f'{b:g}' for b in _d(training, 'betas', (0.5, 0.999)))})")
-    optim.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default: {_d(training, 'optimizer', 'adam')})")
+                       help=f"Adam betas (default: {' '.join(f'{b:g}' for b in _d(training, 'betas'))})")
+    optim.add_argument("--optimizer", choices=OPTIMIZERS, help=f"(default: {_d(training, 'optimizer')})")
     optim.add_argument("--gan-loss", choices=GAN_LOSSES,
-                       help=f"adversarial loss (default: {_d(training, 'gan_loss', 'lsgan')}, the paper's)")
+                       help=f"adversarial loss (default: {_d(training, 'gan_loss')}, the paper's)")
     optim.add_argument("--d-steps", type=int, metavar="K",
-                       help=f"discriminator updates per generator update (default: {_d(training, 'd_steps', 1)})")
+                       help=f"discriminator updates per generator update (default: {_d(training, 'd_steps')})")
 
     if training is not None and training.options:
         group = parser.add_argument_group(f"{spec.name} options")
         for param in training.options:
             _add_param(group, param)
+    if training is not None and architecture_options(spec):
+        group = parser.add_argument_group(
+            f"{spec.name} architecture (from scratch" + (f"; fine-tuning may change {', '.join(training.fine_tune_options)}"
+                                                        if training.fine_tune_options else "") + ")")
+        for param in architecture_options(spec):
+            _add_param(group, param, dest=f"config__{param.name}",
+                       default=training.scratch_config.get(param.name, param.default_value))
     return parser
 
 
-def _d(training: Any, name: str, fallback: Any) -> Any:
-    return getattr(training, name) if training is not None else fallback
+def architecture_options(spec: TranslatorSpec) -> tuple[Param, ...]:
+    """The `TranslatorSpec.config` parameters `translator-train` offers (`TrainingSpec.architecture_options`)."""
+    if spec.training is None:
+        return ()
+    offered = spec.training.architecture_options
+    return tuple(p for p in spec.config if offered is None or p.name in offered)
+
+
+def _d(training: Any, name: str) -> Any:
+    """The plugin's default of a shared option, else `translator-train`'s own (`TrainingSpec`'s)."""
+    return getattr(training if training is not None else TrainingSpec, name)
 
 
 def _flag(param: Param) -> str:
     return "--" + param.name.replace("_", "-")
 
 
-def _add_param(group: argparse._ArgumentGroup, param: Param) -> None:
+def _add_param(group: argparse._ArgumentGroup, param: Param, *, dest: str = "", default: Any = None) -> None:
     def convert(text: str) -> Any:
         try:
             return param.parse(text)
@@ -136,9 +152,12 @@ def _add_param(group: argparse._ArgumentGroup, param: Param) -> None:
         extra["choices"] = param.choices
     elif isinstance(param, Bool):
         extra["metavar"] = "true|false"
-    help_text = f"{param.help} (default: {param.default_value})".strip()
+    shown = param.default_value if default is None else default
+    if isinstance(shown, (tuple, list)):
+        shown = ",".join(str(v) for v in shown)
+    help_text = f"{param.help} (default: {shown})".strip()
     try:
-        group.add_argument(_flag(param), dest=f"plugin__{param.name}", type=convert, help=help_text, **extra)
+        group.add_argument(_flag(param), dest=dest or f"plugin__{param.name}", type=convert, help=help_text, **extra)
     except argparse.ArgumentError as exc:
         raise PluginError(f"training option {param.name!r} clashes with a shared option: {exc}") from exc
 
@@ -147,7 +166,7 @@ def resolve(args: argparse.Namespace, spec: TranslatorSpec, plugin: str) -> Trai
     """Options given on the command line completed with the plugin's and the engine's defaults."""
     training = spec.training
     assert training is not None
-    given = {k: v for k, v in vars(args).items() if v is not None and not k.startswith("plugin__")}
+    given = {k: v for k, v in vars(args).items() if v is not None and not k.startswith(("plugin__", "config__"))}
     plugin_options = {}
     for param in training.options:
         value = getattr(args, f"plugin__{param.name}", None)
@@ -170,6 +189,8 @@ def resolve(args: argparse.Namespace, spec: TranslatorSpec, plugin: str) -> Trai
     if not values.get("name"):
         values["name"] = f"{spec.name}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S')}"
     values["plugin_options"] = plugin_options
+    values["config_options"] = {p.name: getattr(args, f"config__{p.name}") for p in architecture_options(spec)
+                                if getattr(args, f"config__{p.name}", None) is not None}
     return TrainConfig(**values).validate()
 
 

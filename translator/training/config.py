@@ -11,6 +11,7 @@ from translator.device import default_loader_workers
 from translator.errors import ParameterError
 from translator.training.context import OPTIMIZERS
 from translator.training.losses import GAN_LOSSES
+from translator.training.spec import TrainingSpec
 
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -45,24 +46,27 @@ class TrainConfig:
     up or the steps are done, whichever comes first (see `translator.training.loop.progress_step`).
     load_size: shorter side before the random crop (None: size * 286 / 256, the reference's).
     plugin_options: the plugin's `TrainingSpec.options` values, by name.
+    config_options: the architecture options given (`TranslatorSpec.config` parameters), by name.
+    The shared training defaults (steps, batch size, size, lr, betas, optimizer, GAN loss,
+    discriminator steps) are `TrainingSpec`'s.
     """
 
     plugin: str
     name: str = ""
     init: str = ""
-    steps: int = 0
+    steps: int = TrainingSpec.steps
     epochs: int | None = None
     decay_steps: int | None = None
     time_limit: float | None = None
-    batch_size: int = 1
-    size: int = 256
+    batch_size: int = TrainingSpec.batch_size
+    size: int = TrainingSpec.size
     load_size: int | None = None
     flip: bool = True
-    lr: float = 2e-4
-    betas: tuple[float, float] = (0.5, 0.999)
-    optimizer: str = "adam"
-    gan_loss: str = "lsgan"
-    d_steps: int = 1
+    lr: float = TrainingSpec.lr
+    betas: tuple[float, float] = TrainingSpec.betas
+    optimizer: str = TrainingSpec.optimizer
+    gan_loss: str = TrainingSpec.gan_loss
+    d_steps: int = TrainingSpec.d_steps
     device: str = "auto"
     precision: str = "auto"
     channels_last: bool = True
@@ -77,6 +81,7 @@ class TrainConfig:
     direction: str = "AtoB"
     quiet: bool = False
     plugin_options: dict[str, Any] = field(default_factory=dict)
+    config_options: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> TrainConfig:
         """Raise `ParameterError` naming the first bad option; returns self."""

@@ -33,8 +33,11 @@ class TrainContext:
         lr, betas, optimizer, gan_loss, d_steps, batch_size, size, steps, seed.
     gan_loss: the shared adversarial loss chosen with `--gan-loss`.
     initial_model: for fine-tuning, the inference network loaded from the model store
-        (float32, CPU), with `initial_config` its config; both None when training from scratch.
-    default_config: the translator's `default_config` (architecture of a fresh network).
+        (float32, CPU), with `initial_config` its config (validated, complete, with the
+        `TrainingSpec.fine_tune_options` given applied); both None when training from scratch.
+    default_config: the architecture of a network trained from scratch (validated, complete):
+        the `TranslatorSpec.config` defaults, then `TrainingSpec.scratch_config`, then the
+        architecture options given (`--ngf`).
     rank, world_size: distributed training (rank 0 is the one that writes files).
     channels_last: convert networks and batches to channels-last memory (faster convs on CUDA).
     scaler: the GradScaler for float16 (None otherwise); used by `backward` and `step`.

@@ -235,14 +235,14 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
         torch.manual_seed(config.seed + dist.rank)
 
         initial_entry, initial_model = _initial_model(spec, config, store)
+        initial_config, scratch_config = architecture(spec, config, initial_entry)
         channels_last = config.channels_last and device.type == "cuda"
         scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
         ctx = TrainContext(
             device=device, amp_dtype=amp_dtype, options={**config.plugin_options, **config.shared_options(),
                                                          "steps": total},
             gan_loss=GANLoss(config.gan_loss), initial_model=initial_model,
-            initial_config=dict(initial_entry.card.config) if initial_entry is not None else None,
-            default_config=dict(spec.default_config), rank=dist.rank, world_size=dist.world_size,
+            initial_config=initial_config, default_config=scratch_config, rank=dist.rank, world_size=dist.world_size,
             channels_last=channels_last, seed=config.seed, scaler=scaler)
         trainer = training.make_trainer(ctx)
         optimizers = dict(trainer.optimizers())
@@ -425,6 +425,31 @@ def _diverged(config: TrainConfig, run_dir: Path, step: int, what: str, good_ste
         kept = f"the last good checkpoint (step {good_step}) is kept in {run_dir}"
     return Diverged(f"training diverged at step {step}: {what}; stopped, {kept}. "
                     f"Try a lower --lr (it was {config.lr:g}).")
+
+
+def architecture(spec: TranslatorSpec, config: TrainConfig, initial: ModelEntry | None
+                 ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """(the fine-tuned model's config, the config of a network trained from scratch), both
+    validated and complete, with the architecture options given (`config.config_options`).
+
+    Raises `ParameterError` for an architecture option given when fine-tuning that the plugin
+    does not allow to change then (`TrainingSpec.fine_tune_options`).
+    """
+    training = spec.training
+    assert training is not None
+    given = dict(config.config_options)
+    scratch = spec.resolve_config({**training.scratch_config, **given}, source="the architecture options")
+    if initial is None:
+        return None, scratch
+    fixed = sorted(set(given) - set(training.fine_tune_options))
+    if fixed:
+        flags = ", ".join("--" + name.replace("_", "-") for name in fixed)
+        raise ParameterError(f"{flags}: the architecture of a network trained from scratch; fine-tuning "
+                             f"{initial.name} keeps its own. Add --from scratch to train a new network"
+                             + (f" (when fine-tuning only {', '.join(training.fine_tune_options)} may change)"
+                                if training.fine_tune_options else ""))
+    card = spec.resolve_config(initial.card.config, source=f"model card {initial.name!r}")
+    return spec.resolve_config({**card, **given}, source="the architecture options"), scratch
 
 
 def _initial_model(spec: TranslatorSpec, config: TrainConfig, store: ModelStore

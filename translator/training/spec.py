@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from translator.params import Param
@@ -70,10 +70,21 @@ class TrainingSpec:
     data: the shape of its data (see `DataKind`).
     make_trainer: builds the trainer from the engine's context (a `TrainContext`).
     options: plugin options, shown by `translator-train --plugin NAME --help` (loss weights,
-        architecture size...), reusing the parameter types of `translator.params`.
+        data preparation...), reusing the parameter types of `translator.params`. The
+        architecture is not declared here: it comes from `TranslatorSpec.config`.
+    architecture_options: the `TranslatorSpec.config` parameters `translator-train` offers as
+        options (`--ngf`) for a network trained from scratch; None: all of them. Leave out those
+        the trainer sets itself (pix2pix's `size`, from `--size`).
+    fine_tune_options: those of the architecture options that may also be given when
+        fine-tuning (the trainer keeps every layer whose shape still fits and starts the rest
+        fresh); any other one given when fine-tuning is an error.
+    scratch_config: config values of a network trained from scratch where they differ from the
+        config's defaults (which describe imported reference files), e.g. {"upsample": "resize"}.
     gan_loss: the paper's adversarial loss, default of the shared `--gan-loss` option
         ("vanilla", "non-saturating", "lsgan", "wgan-gp" or "hinge").
-    lr, betas, batch_size, size, steps: the paper's defaults of the shared options.
+    lr, betas, batch_size, size, steps: the paper's defaults of the shared options. The defaults
+        of these fields are the defaults of `translator-train` itself (`TrainConfig`, `--help`);
+        a plugin states only what differs.
     d_steps: discriminator updates per generator update (`--d-steps`).
     optimizer: "adam" or "rmsprop" (`--optimizer`).
     decay_fraction: the last fraction of the steps over which the learning rate decays linearly
@@ -90,6 +101,9 @@ class TrainingSpec:
     data: DataKind
     make_trainer: Callable[[Any], Trainer]
     options: tuple[Param, ...] = ()
+    architecture_options: tuple[str, ...] | None = None
+    fine_tune_options: tuple[str, ...] = ()
+    scratch_config: Mapping[str, Any] = field(default_factory=dict)
     gan_loss: str = "lsgan"
     lr: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)

@@ -58,7 +58,6 @@ def translator_translators() -> list[api.TranslatorSpec]:
             ),
             build=build,
             translate=translate,
-            default_config={},
             tileable=True,  # each output pixel depends only on the same input pixel
             tile_overlap=0,
         )
