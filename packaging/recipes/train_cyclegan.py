@@ -137,13 +137,14 @@ def main(argv: list[str] | None = None) -> int:
                       "--name", NAME if last else f"{NAME}-stage{index + 1}",
                       "--data-a", str(train_photos), "--data-b", str(paintings),
                       "--size", str(stage.get("size", preset["size"])), "--batch-size", str(preset["batch_size"]),
-                      "--ngf", str(preset["ngf"]), "--ndf", "64", "--n-blocks", str(preset["n_blocks"]),
-                      "--upsample", "resize", "--down-padding", "reflect",
+                      "--ndf", "64", "--upsample", "resize", "--down-padding", "reflect",
                       "--lambda-cycle", str(preset["lambda_cycle"]),
                       "--lambda-identity", str(stage["lambda_identity"]), "--lr", str(stage["lr"]),
                       "--steps", str(args.steps or stage["steps"]), "--device", str(device),
                       "--workers", str(args.workers), "--sample-every", "100", "--save-every", "100",
                       "--seed", str(index), "--quiet"]
+        if index == 0 and init == "scratch":  # the width and depth of a new network; fine-tuning keeps its own
+            train_args += ["--ngf", str(preset["ngf"]), "--n-blocks", str(preset["n_blocks"])]
         if preset["precision"] and device.type == "cuda":
             train_args += ["--precision", str(preset["precision"])]
         if minutes is not None:

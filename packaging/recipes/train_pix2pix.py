@@ -146,11 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     launcher = ([sys.executable, "-c", TRAIN_WITH_CUDNN_BENCHMARK] if device.type == "cuda"
                 else [sys.executable, "-m", "translator.training"])
     train_args = ["--plugin", "pix2pix", "--from", init, "--name", NAME, "--sketches", "auto",
-                  "--data", str(train_photos), "--size", str(preset["size"]), "--ngf", str(preset["ngf"]),
-                  "--num-downs", str(preset["num_downs"]), "--ndf", str(preset["ndf"]), "--upsample", "resize",
+                  "--data", str(train_photos), "--size", str(preset["size"]), "--ndf", str(preset["ndf"]),
+                  "--upsample", "resize",
                   "--batch-size", str(preset["batch_size"]), "--lr", str(preset["lr"]),
                   "--steps", str(steps), "--device", str(device), "--workers", str(args.workers),
                   "--sample-every", "100", "--save-every", "100", "--seed", "0", "--quiet"]
+    if init == "scratch":  # the width and depth of a new network; fine-tuning keeps the bundled model's
+        train_args += ["--ngf", str(preset["ngf"]), "--num-downs", str(preset["num_downs"])]
     if preset["precision"] and device.type == "cuda":
         train_args += ["--precision", str(preset["precision"])]
     if minutes is not None:

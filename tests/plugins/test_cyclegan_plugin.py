@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from translator_plugins.cyclegan import networks
 
 from translator import api
 from translator.errors import TranslatorError
 from translator.image import Image
 from translator.plugins import load_registry
 from translator.spec import RunContext, TaskKind
-from translator_plugins.cyclegan import networks
 
 torch.set_num_threads(1)
 TINY = {"ngf": 4, "n_blocks": 1}

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from translator_plugins.pix2pix import networks, plugin
 
 from translator import api
 from translator.engine import Engine
@@ -16,7 +17,6 @@ from translator.image import Image
 from translator.plugins import load_registry
 from translator.spec import RunContext, TaskKind
 from translator.store import ModelStore
-from translator_plugins.pix2pix import networks, plugin
 
 torch.set_num_threads(1)
 TINY = {"ngf": 4, "num_downs": 6, "size": 0}
