@@ -271,5 +271,6 @@ class TranslatorSpec:
             "description": self.description,
             "task": self.task.value,
             "params": [p.describe() for p in self.params],
+            "config": [p.describe() for p in self.config],
             "trainable": self.training is not None,
         }
