@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor
 from test_canvas import drag, mouse
 from test_main_window import drop
 
-from translator.gui.batch import BatchItem
+from translator.batch import BatchItem
 from translator.gui.sketch import SketchDocument
 from translator.params import ColorPoint
 

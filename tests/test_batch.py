@@ -8,7 +8,7 @@ import numpy as np
 
 import translator.imageio as imageio
 from translator.errors import PluginError
-from translator.gui.batch import BatchItem, run_batch
+from translator.batch import BatchItem, run_batch
 from translator.image import Image
 
 
@@ -28,14 +28,14 @@ def test_full_disk_stops_the_batch_and_says_so(tmp_path, monkeypatch):
         return real_write(path, image, **kwargs)
 
     monkeypatch.setattr(imageio, "write_image", write)
-    report = run_batch(_items(5), lambda image, progress: image, tmp_path / "out", "t")
+    report = run_batch(_items(5), lambda image, progress, warn: image, tmp_path / "out", "t")
     assert len(report.written) == 1 and len(report.errors) == 1 and len(calls) == 2
     assert report.stopped == "no space left on device" and report.not_tried == 3
     assert "stopped early (no space left on device; 3 not tried)" in report.summary()
 
 
 def test_plugin_failures_do_not_stop_the_batch(tmp_path):
-    def run_one(image, progress):
+    def run_one(image, progress, warn):
         if image.rgb[0, 0, 0] < 0.25:
             raise PluginError("t produced NaN or infinite values")
         return image
