@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-import translator.imageio as imageio
+from translator import imageio
 from translator.batch import BatchItem, items_from_paths, run_batch
 from translator.errors import Cancelled, PluginError
 from translator.image import Image

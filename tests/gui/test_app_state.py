@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from translator.errors import Cancelled, TranslatorError
 from translator.batch import BatchItem, items_from_paths, run_batch
+from translator.errors import Cancelled, TranslatorError
 from translator.gui.state import ImageList, ModelCache, OpenImage, ResultCache, RunRecord, freeze
 from translator.imageio import read_image
 from translator.params import ColorPoint

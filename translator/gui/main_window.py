@@ -48,9 +48,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from translator.batch import BatchItem, BatchReport, items_from_paths, run_batch
 from translator.errors import Cancelled, ImageError, ParameterError, PluginError, TranslatorError
 from translator.gui import resources
-from translator.batch import BatchItem, BatchReport, items_from_paths, run_batch
 from translator.gui.canvas import Canvas
 from translator.gui.convert import from_qimage, thumbnail, to_qimage
 from translator.gui.hints import HintTool
