@@ -151,7 +151,7 @@ def run_batch(items: Sequence[BatchItem], run_one: RunOne, out_dir: Path, tag: s
             return False
         if result.error is None:
             report.written.append(result.target)
-            report.reused += result.cached
+            report.reused += int(result.cached)
         else:
             report.errors.append((result.item.label, result.message))
             if result.target is not None:
