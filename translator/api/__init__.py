@@ -34,6 +34,7 @@ from translator.errors import (
 from translator.params import (
     Bool,
     Choice,
+    Color,
     ColorPoint,
     ColorPoints,
     FilePath,
@@ -55,7 +56,8 @@ API_VERSION = 1
 __all__ = [
     "API_VERSION", "hookimpl",
     "TranslatorSpec", "TaskKind", "RunContext",
-    "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "ColorPoint", "ColorPoints",
+    "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "Color", "ColorPoint",
+    "ColorPoints",
     "CheckpointFile", "CheckpointClaim", "ImportContext", "restricted_unpickle", "flatten_tensors",
     "CatalogEntry", "CatalogFile",
     "array_globals", "read_torch_bytes",
