@@ -23,6 +23,7 @@ import pluggy
 from translator import hookspecs
 from translator.checkpoints import CheckpointClaim, CheckpointFile, ImportContext
 from translator.errors import CheckpointError, PluginError, TranslatorError
+from translator.samples import Sample, checked_samples
 from translator.spec import TranslatorSpec
 
 log = logging.getLogger(__name__)
@@ -309,6 +310,27 @@ class Registry:
                 self.mark_broken(impl.plugin_name, exc)
         return results
 
+    def samples(self) -> list[tuple[str, Sample]]:
+        """(plugin name, sample) for each usable entry of the working plugins'
+        `translator_samples()`. A plugin whose hook raises or returns something other than
+        `Sample`s is marked broken; an entry for an unknown translator, with a missing file or
+        bad params is left out and logged."""
+        results = []
+        for impl in self.pm.hook.translator_samples.get_hookimpls():
+            info = self.plugins.get(impl.plugin_name)
+            if info is None or info.broken:
+                continue
+            try:
+                usable, problems = checked_samples(impl.plugin_name, list(impl.function() or ()),
+                                                   self._translators)
+            except Exception as exc:  # noqa: BLE001 - a broken hook marks only its plugin
+                self.mark_broken(impl.plugin_name, exc)
+                continue
+            for problem in problems:
+                log.warning("%s", problem)
+            results.extend((impl.plugin_name, sample) for sample in usable)
+        return results
+
     def _plugin_name_for(self, name: str) -> str:
         if name in self.plugins:
             return name
@@ -374,4 +396,6 @@ def _claim_problem(claim: object, translators: Mapping[str, TranslatorSpec]) -> 
         return f"returned {type(claim).__name__}, not CheckpointClaim"
     if not isinstance(claim.translator, str) or claim.translator not in translators:
         return f"claimed the file for unknown translator {claim.translator!r}"
+    if not translators[claim.translator].weights:
+        return f"claimed the file for {claim.translator!r}, a filter without weights"
     return None

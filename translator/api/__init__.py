@@ -44,6 +44,7 @@ from translator.params import (
     Seed,
     Text,
 )
+from translator.samples import Sample
 from translator.spec import RunContext, TaskKind, TranslatorSpec
 from translator.training.context import TrainContext
 from translator.training.spec import DataKind, Trainer, TrainingSpec
@@ -59,7 +60,7 @@ __all__ = [
     "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "Color", "ColorPoint",
     "ColorPoints",
     "CheckpointFile", "CheckpointClaim", "ImportContext", "restricted_unpickle", "flatten_tensors",
-    "CatalogEntry", "CatalogFile",
+    "CatalogEntry", "CatalogFile", "Sample",
     "array_globals", "read_torch_bytes",
     "TrainingSpec", "DataKind", "Trainer", "TrainContext",
     "TranslatorError", "CheckpointError", "ParameterError", "DataError", "Cancelled",
