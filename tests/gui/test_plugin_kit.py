@@ -79,7 +79,7 @@ def test_plugin_samples_follow_the_built_in_ones_and_open_with_their_params(make
 
 def test_a_failing_sample_factory_marks_its_plugin_broken(make_window):
     window = make_window(FakePlugin(), KitPlugin())
-    [a for a in window.samples_menu.actions() if a.text().startswith("Broken")][0].trigger()
+    next(a for a in window.samples_menu.actions() if a.text().startswith("Broken")).trigger()
     assert window.registry.plugins["kit"].broken and "lost my pixels" in window.registry.plugins["kit"].error
     assert "tint" not in window.registry.translators
     assert not any("[tint]" in a.text() for a in window.samples_menu.actions())

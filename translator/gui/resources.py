@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 
 from PySide6.QtGui import QIcon
+from translator_resources import ICONS, SAMPLES, STYLE_SHEET
 
 from translator.samples import Sample
-from translator_resources import ICONS, SAMPLES, STYLE_SHEET
 
 
 def icon(name: str) -> QIcon:
