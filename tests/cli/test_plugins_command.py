@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -42,9 +43,15 @@ def test_example_plugin_installs_lists_and_passes_its_own_tests(tmp_path):
     listed = subprocess.run([sys.executable, "-m", "translator.cli.main", "plugins", "--json"], env=env,
                             capture_output=True, text=True, timeout=120, check=True)
     plugins = {p["name"]: p for p in json.loads(listed.stdout)}
-    example = plugins["example-sepia"]
+    example = plugins["example"]
     assert example["source"] == "package" and example["version"] == "1.0.0" and example["status"] == "ok"
-    assert [t["name"] for t in example["translators"]] == ["sepia"]
+    assert [t["name"] for t in example["translators"]] == ["sepia", "tone"]
+    wheel = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                            "-w", str(tmp_path / "dist"), str(EXAMPLE)], check=True, capture_output=True, timeout=300)
+    assert wheel.returncode == 0
+    with zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))) as archive:
+        assert {"translator_plugin_example/models/warm.safetensors",
+                "translator_plugin_example/models/warm.json"} <= set(archive.namelist())
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                             str(EXAMPLE / "tests")], env=env, capture_output=True, text=True, timeout=300,
                            cwd=tmp_path)

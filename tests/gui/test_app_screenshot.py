@@ -12,14 +12,11 @@ from translator.imageio import read_image
 
 pytestmark = pytest.mark.gui
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "translator-plugin-example"
 
 
-def test_screenshot_opens_runs_and_saves_the_window(fake_distribution, write_png, tmp_path, qapp):
+def test_screenshot_opens_runs_and_saves_the_window(example_distribution, write_png, tmp_path, qapp):
     from translator.gui.app import run_app
 
-    source = (EXAMPLE / "translator_plugin_example" / "__init__.py").read_text()
-    fake_distribution("translator-plugin-example", "translator_plugin_example", source, entry="example-sepia")
     out = tmp_path / "shot.png"
     try:
         status = run_app([write_png("photo.png", width=64, height=48)], screenshot=out, translator="sepia",
