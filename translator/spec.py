@@ -138,6 +138,10 @@ class TranslatorSpec:
     params: the parameters a UI shows, with defaults.
     default_config: architecture config of a fresh network (JSON-able); stored in model cards.
     build: config -> freshly initialised network (CPU, float32); the store loads weights into it.
+    weights: False for a filter whose network has nothing to learn or load (every value comes
+        from `default_config` and the parameters): the store keeps no models for it and runs
+        `build(default_config)`, the app shows no model picker, and it cannot have `training`
+        or `models_dir`.
     translate: runs a batch (see `TranslateFn`).
     models_dir: folder holding bundled models (`NAME.safetensors` beside `NAME.json` cards).
     size_multiple: inputs are padded (reflect) to a multiple of this and cropped back.
@@ -158,6 +162,7 @@ class TranslatorSpec:
     build: Callable[[Mapping[str, Any]], nn.Module]
     translate: TranslateFn
     default_config: Mapping[str, Any]
+    weights: bool = True
     params: tuple[Param, ...] = ()
     models_dir: Path | None = None
     size_multiple: int = 1
@@ -169,6 +174,12 @@ class TranslatorSpec:
     training: TrainingSpec | None = None
     check_input: CheckInputFn | None = None
 
+    def __post_init__(self) -> None:
+        if not self.weights and self.training is not None:
+            raise ValueError(f"translator {self.name!r}: weights=False (a filter) cannot have training")
+        if not self.weights and self.models_dir is not None:
+            raise ValueError(f"translator {self.name!r}: weights=False (a filter) cannot have models_dir")
+
     def describe(self) -> dict[str, Any]:
         """JSON-able summary for `translator plugins --json`."""
         return {
@@ -178,4 +189,5 @@ class TranslatorSpec:
             "task": self.task.value,
             "params": [p.describe() for p in self.params],
             "trainable": self.training is not None,
+            "weights": self.weights,
         }

@@ -34,6 +34,7 @@ from translator.errors import (
 from translator.params import (
     Bool,
     Choice,
+    Color,
     ColorPoint,
     ColorPoints,
     FilePath,
@@ -43,6 +44,7 @@ from translator.params import (
     Seed,
     Text,
 )
+from translator.samples import Sample
 from translator.spec import RunContext, TaskKind, TranslatorSpec
 from translator.training.context import TrainContext
 from translator.training.spec import DataKind, Trainer, TrainingSpec
@@ -55,9 +57,10 @@ API_VERSION = 1
 __all__ = [
     "API_VERSION", "hookimpl",
     "TranslatorSpec", "TaskKind", "RunContext",
-    "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "ColorPoint", "ColorPoints",
+    "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "Color", "ColorPoint",
+    "ColorPoints",
     "CheckpointFile", "CheckpointClaim", "ImportContext", "restricted_unpickle", "flatten_tensors",
-    "CatalogEntry", "CatalogFile",
+    "CatalogEntry", "CatalogFile", "Sample",
     "array_globals", "read_torch_bytes",
     "TrainingSpec", "DataKind", "Trainer", "TrainContext",
     "TranslatorError", "CheckpointError", "ParameterError", "DataError", "Cancelled",
