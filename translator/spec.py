@@ -198,6 +198,10 @@ class TranslatorSpec:
         networks trained from scratch. `default_config` is their defaults.
     build: validated config -> freshly initialised network (CPU, float32); the store loads
         weights into it.
+    weights: False for a filter whose network has nothing to learn or load (every value comes
+        from the config defaults and the parameters): the store keeps no models for it and runs
+        `build(default_config)`, the app shows no model picker, and it cannot have `training`
+        or `models_dir`.
     translate: runs a batch (see `TranslateFn`).
     models_dir: folder holding bundled models (`NAME.safetensors` beside `NAME.json` cards).
     size_multiple: the grid of every model of the translator: whole images are padded (reflect)
@@ -225,6 +229,7 @@ class TranslatorSpec:
     build: Callable[[Mapping[str, Any]], nn.Module]
     translate: TranslateFn
     config: tuple[Param, ...] = ()
+    weights: bool = True
     params: tuple[Param, ...] = ()
     models_dir: Path | None = None
     size_multiple: int = 1
@@ -237,6 +242,12 @@ class TranslatorSpec:
     needs_grad: bool = False
     training: TrainingSpec | None = None
     check_input: CheckInputFn | None = None
+
+    def __post_init__(self) -> None:
+        if not self.weights and self.training is not None:
+            raise ValueError(f"translator {self.name!r}: weights=False (a filter) cannot have training")
+        if not self.weights and self.models_dir is not None:
+            raise ValueError(f"translator {self.name!r}: weights=False (a filter) cannot have models_dir")
 
     @property
     def default_config(self) -> dict[str, Any]:
@@ -273,4 +284,5 @@ class TranslatorSpec:
             "params": [p.describe() for p in self.params],
             "config": [p.describe() for p in self.config],
             "trainable": self.training is not None,
+            "weights": self.weights,
         }

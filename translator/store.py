@@ -237,7 +237,7 @@ class ModelStore:
     def _scan_all(self, translator: str | None) -> list[ModelEntry | BrokenModel]:
         found: list[ModelEntry | BrokenModel] = []
         for name, spec in sorted(self.registry.translators.items()):
-            if translator is not None and name != translator:
+            if (translator is not None and name != translator) or not spec.weights:
                 continue
             if spec.models_dir is not None:
                 found.extend(_scan(Path(spec.models_dir), name, bundled=True))
@@ -280,11 +280,18 @@ class ModelStore:
 
     def open(self, translator: str, name: str | None = None) -> tuple[ModelEntry | None, nn.Module]:
         """The network to run for a translator: the named model, else its default model, else
-        a freshly built network when that network has no weights to learn (entry None).
+        a freshly built network when that network has no weights to learn (entry None). A
+        translator declared with `weights=False` always gets `build(default_config)`.
 
-        Raises `ModelNotFoundError` when a trainable translator has no model at all.
+        Raises `ModelNotFoundError` when a trainable translator has no model at all, or when a
+        model is named for a translator without weights.
         """
         spec = self.registry.translator(translator)
+        if not spec.weights:
+            if name:
+                raise ModelNotFoundError(f"{spec.name} is a filter without weights: it takes no model "
+                                         f"(leave out --model {name})")
+            return None, spec.build(spec.resolve_config(None)).eval()
         entry = self.get(name, spec.name) if name else self.default(spec.name)
         if entry is not None:
             return entry, self.load(entry)

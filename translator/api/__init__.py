@@ -33,6 +33,7 @@ from translator.errors import (
 from translator.params import (
     Bool,
     Choice,
+    Color,
     ColorPoint,
     ColorPoints,
     FilePath,
@@ -45,6 +46,7 @@ from translator.params import (
     Text,
     resolve_params,
 )
+from translator.samples import Sample
 from translator.spec import RunContext, SizeRequirements, TaskKind, TranslatorSpec
 from translator.training.context import TrainContext
 from translator.training.spec import DataKind, Trainer, TrainingSpec
@@ -57,10 +59,10 @@ API_VERSION = 1
 __all__ = [
     "API_VERSION", "hookimpl",
     "TranslatorSpec", "TaskKind", "RunContext",
-    "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "ColorPoint", "ColorPoints",
-    "Subset", "Ints", "resolve_params", "SizeRequirements",
+    "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "Color", "ColorPoint",
+    "ColorPoints", "Subset", "Ints", "resolve_params", "SizeRequirements",
     "CheckpointFile", "CheckpointClaim", "ImportContext", "restricted_unpickle", "flatten_tensors",
-    "CatalogEntry", "CatalogFile",
+    "CatalogEntry", "CatalogFile", "Sample",
     "array_globals", "read_torch_bytes",
     "TrainingSpec", "DataKind", "Trainer", "TrainContext",
     "TranslatorError", "CheckpointError", "ParameterError", "DataError", "Cancelled",

@@ -1,7 +1,7 @@
 """The main window: open images, pick a translator, run it in the background, compare, save.
 
 Thin over the core: the registry, the model store and the engine do the work; the Qt-free state
-(`translator.gui.state`, `translator.gui.batch`) holds what is open and what has run; this
+(`translator.gui.state`, `translator.batch`) holds what is open and what has run; this
 module wires widgets to them. Every slow step (reading images, loading plugins and models,
 running a translator, batches, imports) runs in a `TaskRunner` worker.
 """
@@ -48,9 +48,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from translator.batch import BatchItem, BatchReport, items_from_paths, run_batch
 from translator.errors import Cancelled, ImageError, ParameterError, PluginError, TranslatorError
 from translator.gui import resources
-from translator.gui.batch import BatchItem, BatchReport, items_from_paths, run_batch
 from translator.gui.canvas import Canvas
 from translator.gui.convert import from_qimage, thumbnail, to_qimage
 from translator.gui.hints import HintTool
@@ -61,6 +61,7 @@ from translator.gui.sketch import SketchBar, SketchDocument, SketchTool
 from translator.gui.state import ImageList, ModelCache, OpenImage, ResultCache, RunRecord
 from translator.gui.workers import Task, TaskRunner
 from translator.params import ColorPoint
+from translator.samples import Sample, made_image
 from translator.spec import TranslatorSpec
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,7 @@ class MainWindow(QMainWindow):
         model_row.addWidget(self.model_picker, 1)
         model_row.addWidget(self.import_button)
         form.addRow("Model", model_row)
+        self._model_row = (form, model_row)
         self.catalog_hint = QLabel()
         self.catalog_hint.setObjectName("catalogHint")
         self.catalog_hint.setWordWrap(True)
@@ -330,12 +332,21 @@ class MainWindow(QMainWindow):
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
 
     def _fill_samples_menu(self) -> None:
+        """The built-in samples, then (once plugins are loaded) each plugin's `translator_samples()`."""
         self.samples_menu.clear()
-        samples = resources.samples()
-        for sample in samples:
+        samples: list[tuple[str | None, Sample]] = [(None, sample) for sample in resources.samples()]
+        if self.registry is not None:
+            plugin_samples = self.registry.samples()
+            if plugin_samples and samples:
+                samples.append((None, None))  # type: ignore[arg-type] - a separator
+            samples.extend(plugin_samples)
+        for plugin, sample in samples:
+            if sample is None:
+                self.samples_menu.addSeparator()
+                continue
             action = QAction(f"{sample.title}  [{sample.translator}]", self)
             action.setToolTip(sample.description)
-            action.triggered.connect(lambda _c=False, s=sample: self.open_sample(s))
+            action.triggered.connect(lambda _c=False, s=sample, p=plugin: self.open_sample(s, p))
             self.samples_menu.addAction(action)
         self.samples_menu.setEnabled(bool(samples))
 
@@ -377,6 +388,7 @@ class MainWindow(QMainWindow):
         else:
             self._load_devices()
         self.translator_picker.set_registry(registry, self.settings.value("translator", None))
+        self._fill_samples_menu()
         self.is_ready = True
         broken = [p.name for p in registry.plugins.values() if p.broken]
         status = f"{len(registry.translators)} translator(s) ready"
@@ -564,13 +576,27 @@ class MainWindow(QMainWindow):
         if self._open_mime(event.mimeData(), "Dropped"):
             event.acceptProposedAction()
 
-    def open_sample(self, sample: resources.Sample) -> None:
-        """Open a sample image and pick the translator it was made for."""
+    def open_sample(self, sample: Sample, plugin: str | None = None) -> None:
+        """Open a sample image (a file, or the image its factory makes) and pick the translator
+        and parameters it was made for. A failing factory marks its `plugin` broken."""
         if self.registry is not None and sample.translator in self.registry.translators:
             self.translator_picker.select(sample.translator)
+            self.param_form.set_values(sample.params, strict=False)
         elif self.registry is not None:
             self.show_info(f"The {sample.translator} translator is not installed; the sample opens anyway")
-        self.open_paths([sample.path])
+        if not callable(sample.image):
+            self.open_paths([Path(sample.image)])
+            return
+        try:
+            image = made_image(sample)
+        except Exception as exc:  # noqa: BLE001 - the plugin's factory, not ours
+            if plugin is not None and self.registry is not None:
+                self.registry.mark_broken(plugin, exc)
+                self.translator_picker.set_registry(self.registry, sample.translator)
+                self._fill_samples_menu()
+            self.show_error(f"Could not make the sample {sample.title!r}", exc)
+            return
+        self.add_image(image, self._next_name(sample.title))
 
     # ==== sketches ===============================================================================
 
@@ -760,7 +786,9 @@ class MainWindow(QMainWindow):
         self._refresh_canvas()
 
     def _refresh_models(self, select: str | None = None) -> None:
-        if self.spec is None or self.store is None:
+        form, row = self._model_row
+        form.setRowVisible(row, self.spec is None or self.spec.weights)
+        if self.spec is None or self.store is None or not self.spec.weights:
             self.model_picker.set_entries([])
             self.catalog_hint.hide()
             return
@@ -1108,14 +1136,20 @@ class MainWindow(QMainWindow):
         model_name = self.model_picker.current_model()
         device, precision = self.device_picker.current_device(), self.precision_picker.current_precision()
 
+        # Results already in the cache for these images, translator, model and params (looked up
+        # here, in the GUI thread) are written without running again.
+        hits = {id(open_item.image): record.result for open_item in self.images if open_item.image is not None
+                and (record := self.cache.get(self.cache.key(open_item, spec.name, model_name, params)))}
+
         def work(progress: Any, cancel: threading.Event) -> BatchReport:
             _, model = self.models.get(spec.name, model_name, lambda: self._open_model(spec.name, model_name))
             engine = self._engine(device, precision)
 
-            def run_one(image: Any, report: Any) -> Any:
-                return engine.run(spec, model, image, params, progress=report, cancel=cancel)
+            def run_one(image: Any, report: Any, warn: Any) -> Any:
+                return engine.run(spec, model, image, params, progress=report, cancel=cancel, warn=warn)
 
-            return run_batch(items, run_one, out_dir, spec.name, fmt, progress=progress, cancel=cancel)
+            return run_batch(items, run_one, out_dir, spec.name, fmt, progress=progress, cancel=cancel,
+                             cached=lambda item: hits.get(id(item.image)) if item.image is not None else None)
 
         self.settings.setValue("last_batch_dir", str(out_dir))
         self.statusBar().showMessage(f"Batch of {len(items)} image(s)...")

@@ -1,7 +1,8 @@
 """Controls generated from a translator's parameter declarations (`translator.params`).
 
 Choice -> combo box, Int/Float -> slider with a spin box, Seed -> spin box with a random button,
-Bool -> check box, Text -> line edit, FilePath -> line edit with a chooser, ColorPoints -> a list
+Bool -> check box, Color -> a colour button opening a colour dialog, Text -> line edit,
+FilePath -> line edit with a chooser, ColorPoints -> a list
 of hints placed by clicking on the canvas, with a colour picker. `ParamForm.values()` returns
 exactly what the translator receives (validated by `resolve_params`).
 """
@@ -34,6 +35,7 @@ from translator.params import (
     SEED_MAX,
     Bool,
     Choice,
+    Color,
     ColorPoint,
     ColorPoints,
     FilePath,
@@ -230,6 +232,37 @@ class FilePathControl(ParamControl):
         self.edit.setText(str(value))
 
 
+class ColorControl(ParamControl):
+    """A button showing the colour (and its `#rrggbb`) that opens a colour dialog."""
+
+    def __init__(self, param: Color, parent: QWidget | None = None) -> None:
+        super().__init__(param, parent)
+        self._value = ""
+        self.button = QPushButton()
+        self.button.setToolTip(param.help or "Choose a colour")
+        self.button.clicked.connect(self.choose)
+        self._layout.addWidget(self.button, 1)
+        self.set_value(param.default_value)
+
+    def choose(self) -> None:
+        color = QColorDialog.getColor(QColor(self._value), self, self.param.label)
+        if color.isValid():
+            self.set_value(color.name())
+
+    def value(self) -> str:
+        return self._value
+
+    def set_value(self, value: Any) -> None:
+        value = self.param.validate(value)
+        if value == self._value:
+            return
+        self._value = value
+        text = "#000000" if QColor(value).lightness() > 127 else "#ffffff"
+        self.button.setText(value)
+        self.button.setStyleSheet(f"background-color: {value}; color: {text};")
+        self.changed.emit()
+
+
 class ColorPointsControl(ParamControl):
     """Colour hints: placed, moved and removed on the canvas (see `HintTool`); here the count,
     the colour for new hints (a colour picker) and a button to clear them."""
@@ -279,7 +312,7 @@ class ColorPointsControl(ParamControl):
 
 _CONTROLS: dict[type, type[ParamControl]] = {
     Choice: ChoiceControl, Int: NumberControl, Float: NumberControl, Seed: SeedControl,
-    Bool: BoolControl, Text: TextControl, FilePath: FilePathControl, ColorPoints: ColorPointsControl,
+    Bool: BoolControl, Color: ColorControl, Text: TextControl, FilePath: FilePathControl, ColorPoints: ColorPointsControl,
 }
 
 

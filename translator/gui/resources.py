@@ -5,13 +5,12 @@ The files live in the top-level `resources/` folder (installed as `translator_re
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from PySide6.QtGui import QIcon
-
 from translator_resources import ICONS, SAMPLES, STYLE_SHEET
+
+from translator.samples import Sample
 
 
 def icon(name: str) -> QIcon:
@@ -24,16 +23,6 @@ def style_sheet() -> str:
     return STYLE_SHEET.read_text(encoding="utf-8") if STYLE_SHEET.is_file() else ""
 
 
-@dataclass(frozen=True)
-class Sample:
-    """A sample image and the translator it is meant for."""
-
-    path: Path
-    title: str
-    translator: str
-    description: str = ""
-
-
 @lru_cache(maxsize=1)
 def samples() -> tuple[Sample, ...]:
     """The samples listed in `samples/samples.json` whose files exist."""
@@ -41,5 +30,6 @@ def samples() -> tuple[Sample, ...]:
     if not index.is_file():
         return ()
     entries = json.loads(index.read_text(encoding="utf-8"))
-    return tuple(Sample(SAMPLES / e["file"], e["title"], e["translator"], e.get("description", ""))
+    return tuple(Sample(image=SAMPLES / e["file"], title=e["title"], translator=e["translator"],
+                        description=e.get("description", ""))
                  for e in entries if (SAMPLES / e["file"]).is_file())
