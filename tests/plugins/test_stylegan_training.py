@@ -10,9 +10,10 @@ from translator_plugins.stylegan import training
 from translator.training.cli import main
 
 torch.set_num_threads(1)
-SMALL = ["--size", "16", "--batch-size", "4", "--channel-base", "64", "--channel-max", "8", "--z-dim", "8",
-         "--w-dim", "8", "--mapping-layers", "2", "--workers", "0", "--quiet", "--device", "cpu",
+SMALL = ["--size", "16", "--batch-size", "4", "--workers", "0", "--quiet", "--device", "cpu",
          "--r1-interval", "2", "--pl-weight", "2", "--augment-p", "0.5", "--sample-every", "2"]
+ARCHITECTURE = ["--channel-base", "64", "--channel-max", "8", "--z-dim", "8", "--w-dim", "8", "--mapping-layers", "2"]
+"""A tiny network trained from scratch (fine-tuning keeps the model's architecture)."""
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def test_a_few_steps_train_export_and_fine_tune(images, tmp_path, translator_hom
 
     out = tmp_path / "runs"
     assert main(["--plugin", "stylegan", "--data", str(images), "--steps", "4", "--name", "tiny", "--out", str(out),
-                 "--from", "scratch", *SMALL]) == 0
+                 "--from", "scratch", *SMALL, *ARCHITECTURE]) == 0
     store = ModelStore(load_registry())
     entry = store.get("tiny", "stylegan")
     assert entry.card.config["resolution"] == 16 and entry.card.training["steps"] == 4
