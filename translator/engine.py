@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from translator import device as devices
-from translator.errors import DeviceError, PluginError, TranslatorError
+from translator.errors import Cancelled, DeviceError, PluginError, TranslatorError
 from translator.image import Image, quantize, to_float
 from translator.params import resolve_params
 from translator.spec import Cancellable, RunContext, TaskKind, TranslatorSpec, collecting_warnings
@@ -84,8 +85,11 @@ class Engine:
         """Translate `image` (None for a generator without input) with `model` and `params`.
 
         params: values of the translator's parameters (missing ones take their defaults).
-        progress(fraction in [0, 1], message) is called from this thread; `cancel.is_set()` is
-        polled between tiles and by the translator. warn(message) receives, once each, the
+        progress(fraction in [0, 1], message) is called from this thread; for tiled images the
+        message is "tile N of M" with an estimate of the time left. `cancel.is_set()` is polled
+        between tiles, by the translator, and (PyTorch backend) before every submodule's forward,
+        so a cancel acts within one layer even inside a big tile; ONNX Runtime runs a tile as one
+        call, so there it acts between tiles. warn(message) receives, once each, the
         warnings the translator gives about this input (`RunContext.warn`). Returns the result with the input's alpha
         (when the size is unchanged). Raises `Cancelled`, `ParameterError`, `DeviceError` (out
         of memory even at the smallest tile), `PluginError` (the translator itself failed) or
@@ -98,9 +102,11 @@ class Engine:
             raise TranslatorError(f"{spec.name} needs an input image")
         report = progress or (lambda fraction, message: None)
         dtype = devices.resolve_dtype(self.precision, self.device, half_allowed=spec.half_precision)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled")
         self._place(spec, model, dtype)
         try:
-            with collecting_warnings(warn):
+            with collecting_warnings(warn), cancel_hooks(model, cancel):
                 if image is not None and spec.check_input is not None:
                     _check_input(spec, image, values)
                 pixels = self._run_with_precision(spec, model, image, values, dtype, report, cancel)
@@ -225,6 +231,7 @@ class Engine:
         tiles = plan_tiles(height, width, side=side, overlap=overlap, multiple=multiple)
         setup = contextlib.nullcontext()
         if spec.prepare_tiling is not None:
+            report(0.0, f"measuring the whole image at preview size before {len(tiles)} tiles")
             preview = _to_tensor(_preview(planes, budget, multiple), self.device, dtype)
             ctx = RunContext(device=self.device, dtype=dtype, cancel=cancel)
             setup = spec.prepare_tiling(model, preview, params, ctx)
@@ -233,6 +240,7 @@ class Engine:
         rows = band_rows(tiles)
         carry: tuple[np.ndarray, np.ndarray] | None = None
         index = 0
+        clock = TileClock(len(tiles))
         with setup:
             for number, (y0, y1, row) in enumerate(rows):
                 total = np.zeros((y1 - y0, width, 3), dtype=np.float32)
@@ -241,10 +249,11 @@ class Engine:
                     total[:len(carry[0])] += carry[0]
                     weight[:len(carry[1])] += carry[1]
                 for tile in row:
+                    label = clock.label(index)
                     ctx = RunContext(device=self.device, dtype=dtype, cancel=cancel,
-                                     on_progress=_scaled(report, index, len(tiles)))
+                                     on_progress=_scaled(report, index, len(tiles), label))
                     ctx.check_cancelled()
-                    ctx.progress(0.0, f"tile {index + 1} of {len(tiles)}")
+                    ctx.progress(0.0, label)
                     patch = _to_tensor(planes[tile.y0:tile.y1, tile.x0:tile.x1], self.device, dtype)
                     out = self._forward(spec, model, patch, params, ctx, shared_state=spec.prepare_tiling is not None)
                     _check_shape(spec, out, patch)
@@ -254,6 +263,7 @@ class Engine:
                     total[:, tile.x0:tile.x1] += rgb * w
                     weight[:, tile.x0:tile.x1] += w
                     index += 1
+                    clock.done(index)
                 stop = rows[number + 1][0] if number + 1 < len(rows) else y1
                 _finish_rows(total, weight, result, y0, min(stop, image.height) - y0)
                 carry = (total[stop - y0:].copy(), weight[stop - y0:].copy())
@@ -390,13 +400,76 @@ def _check_shape(spec: TranslatorSpec, out: Tensor, given: Tensor) -> None:
                           f"{tuple(given.shape[-2:])}; an image translator must keep the size")
 
 
-def _scaled(report: ProgressFn, index: int, count: int) -> ProgressFn:
-    """Map a tile's own progress into the whole image's."""
+def _scaled(report: ProgressFn, index: int, count: int, label: str) -> ProgressFn:
+    """Map a tile's own progress into the whole image's (`label` when the translator gives no
+    message of its own)."""
 
     def scaled(fraction: float, message: str) -> None:
-        report((index + fraction) / count, message or f"tile {index + 1} of {count}")
+        report((index + fraction) / count, message or label)
 
     return scaled
+
+
+class TileClock:
+    """Progress labels of a tiled run: "tile 3 of 12, about 20 s left".
+
+    The estimate is the mean time of the finished tiles times the tiles left (the first tile's
+    label has none); `now` is a monotonic clock in seconds, replaceable in tests.
+    """
+
+    def __init__(self, count: int, now: Callable[[], float] = time.monotonic) -> None:
+        self.count = count
+        self._now = now
+        self._start = now()
+        self._finished = 0
+        self._elapsed = 0.0
+
+    def done(self, finished: int) -> None:
+        """`finished` tiles are done by now."""
+        self._finished = finished
+        self._elapsed = self._now() - self._start
+
+    def label(self, index: int) -> str:
+        """The label of tile `index` (0-based) as it starts."""
+        text = f"tile {index + 1} of {self.count}"
+        if self._finished <= 0:
+            return text
+        left = self._elapsed / self._finished * (self.count - self._finished)
+        return f"{text}, about {format_duration(left)} left"
+
+
+def format_duration(seconds: float) -> str:
+    """A rounded duration for people: "4 s", "50 s", "3 min", "1 h 5 min"."""
+    seconds = max(float(seconds), 0.0)
+    if seconds < 10:
+        return f"{max(round(seconds), 1)} s"
+    if seconds < 60:
+        return f"{round(seconds / 5) * 5} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+@contextlib.contextmanager
+def cancel_hooks(model: nn.Module, cancel: Cancellable | None) -> Iterator[None]:
+    """Within the context, every submodule of `model` checks `cancel` before its forward and
+    raises `Cancelled` when it is set, so a long forward stops within one layer. The hooks are
+    removed on exit; none are installed without a `cancel`."""
+    if cancel is None:
+        yield
+        return
+
+    def check(_module: nn.Module, _inputs: Any) -> None:
+        if cancel.is_set():
+            raise Cancelled("cancelled")
+
+    handles = [module.register_forward_pre_hook(check) for module in model.modules()]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 CHECK_INPUT_SIDE = 1024
