@@ -104,7 +104,7 @@ class Engine:
         dtype = devices.resolve_dtype(self.precision, self.device, half_allowed=spec.half_precision)
         if cancel is not None and cancel.is_set():
             raise Cancelled("cancelled")
-        self._place(spec, model, dtype)
+        self._place(spec, model, dtype, report)
         try:
             with collecting_warnings(warn), cancel_hooks(model, cancel):
                 if image is not None and spec.check_input is not None:
@@ -128,12 +128,15 @@ class Engine:
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def _place(self, spec: TranslatorSpec, model: nn.Module, dtype: torch.dtype) -> None:
+    def _place(self, spec: TranslatorSpec, model: nn.Module, dtype: torch.dtype,
+               report: ProgressFn | None = None) -> None:
         """Move `model` to the engine's device and `dtype`, in eval mode (in place; cheap when it
-        is already there)."""
+        is already there). report(0, message) hears a move that actually happens."""
         try:
             first = next(model.parameters(), None)
             if first is None or first.device != self.device or first.dtype != dtype:
+                if report is not None and first is not None:
+                    report(0.0, f"moving the model to {self.device} ({str(dtype).removeprefix('torch.')})")
                 model.to(device=self.device, dtype=dtype)
             model.eval()
         except Exception as exc:

@@ -893,7 +893,7 @@ class MainWindow(QMainWindow):
             start = time.perf_counter()
             progress(0.0, "loading the model")
             loaded_name, model = self.models.get(spec.name, model_name,
-                                                 lambda: self._open_model(spec.name, model_name))
+                                                 lambda: self._open_model(spec.name, model_name, progress))
             engine = self._engine(device, precision)
             cancel_check(cancel)
             warnings: list[str] = []
@@ -914,8 +914,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
         return self._run_task
 
-    def _open_model(self, translator: str, model: str | None) -> tuple[str | None, Any]:
-        entry, network = self.store.open(translator, model)
+    def _open_model(self, translator: str, model: str | None, progress: Any = None) -> tuple[str | None, Any]:
+        entry, network = self.store.open(translator, model, progress=progress)
         return (entry.name if entry is not None else None), network
 
     def _engine(self, device: str, precision: str) -> Any:
@@ -956,6 +956,7 @@ class MainWindow(QMainWindow):
 
     def _run_failed(self, spec: TranslatorSpec, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):
+            self.statusBar().showMessage("Cancelled", 5000)
             if not self._rerun_pending:
                 self.show_info("Cancelled")
         elif isinstance(exc, PluginError) and self.registry is not None:
@@ -1109,7 +1110,7 @@ class MainWindow(QMainWindow):
         device, precision = self.device_picker.current_device(), self.precision_picker.current_precision()
 
         def work(progress: Any, cancel: threading.Event) -> BatchReport:
-            _, model = self.models.get(spec.name, model_name, lambda: self._open_model(spec.name, model_name))
+            _, model = self.models.get(spec.name, model_name, lambda: self._open_model(spec.name, model_name, progress))
             engine = self._engine(device, precision)
 
             def run_one(image: Any, report: Any) -> Any:
@@ -1130,6 +1131,7 @@ class MainWindow(QMainWindow):
         details = "\n".join(f"{label}: {why}" for label, why in report.errors)
         level = "error" if report.errors else "info"
         self.messages.show_message(f"Batch: {report.summary()}", level, details)
+        self.statusBar().showMessage(f"Batch: {report.summary()}", 8000)
         if report.errors:
             box = QMessageBox(QMessageBox.Icon.Warning, "Batch finished",
                               f"{report.summary()}.\n\nFiles that failed:", QMessageBox.StandardButton.Ok, self)
