@@ -243,8 +243,8 @@ class Engine:
         rows = band_rows(tiles)
         carry: tuple[np.ndarray, np.ndarray] | None = None
         index = 0
-        clock = TileClock(len(tiles))
         with setup:
+            clock = TileClock(len(tiles))  # after the preview pass, which is no tile
             for number, (y0, y1, row) in enumerate(rows):
                 total = np.zeros((y1 - y0, width, 3), dtype=np.float32)
                 weight = np.zeros((y1 - y0, width, 1), dtype=np.float32)
