@@ -19,3 +19,71 @@ def test_the_status_clears_after_a_cancel(make_window, open_images, write_png, q
     qtbot.waitUntil(lambda: not window.busy)
     qtbot.wait(50)  # progress signals queued before the end are delivered
     assert window.statusBar().currentMessage() == "Cancelled"
+
+
+def _gray_apple(path, size: int = 96) -> None:
+    """A mid-gray disc (the apple) on a light gray background."""
+    import cv2
+    import numpy as np
+
+    pixels = np.full((size, size, 3), 210, np.uint8)
+    cv2.circle(pixels, (size // 2, size // 2), size // 3, (110, 110, 110), -1)
+    cv2.imwrite(str(path), pixels)
+
+
+def test_one_click_with_a_red_hint_turns_the_gray_apple_red_without_run(make_window, open_images,
+                                                                      tmp_path, qtbot):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QColor
+    from test_canvas import mouse
+    from test_tools import at
+    from translator_plugins.colorize import plugin as colorize
+
+    window = make_window(colorize)
+    window.translator_picker.select("colorize")
+    _gray_apple(tmp_path / "apple.png")
+    open_images(window, [tmp_path / "apple.png"])
+    control = window.param_form.color_points_control()
+    control.palette.chosen.emit(QColor(220, 30, 30))  # a red from the palette
+    view = window.canvas.before
+    with qtbot.waitSignal(window.run_finished, timeout=30000) as blocker:
+        mouse(view, QEvent.Type.MouseButtonPress, at(view, 48.5, 48.5))
+        mouse(view, QEvent.Type.MouseButtonRelease, at(view, 48.5, 48.5))
+    record = blocker.args[0]
+    assert control.value()[0].rgb == (220, 30, 30)
+    rgb = record.result.rgb.astype(float)
+    red = rgb[..., 0] - rgb[..., 1:].mean(axis=-1)
+    assert red[30:66, 30:66].mean() > 0.1  # the apple is red all over, not only at the click
+    assert red[25, 48] > 0.1 and red[70, 48] > 0.1
+    assert abs(red[:6, :6].mean()) < red[30:66, 30:66].mean() / 2  # the background is not
+    assert window.shown_record is record
+
+
+def test_new_hints_take_the_prediction_then_the_last_colour_and_fill_the_palette(make_window, open_images,
+                                                                               run_wait, write_png):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QColor
+    from test_canvas import mouse
+    from test_tools import at
+
+    window = make_window()
+    window.translator_picker.select("hinted")
+    open_images(window, [write_png("gray.png", width=40, height=30)])
+    control = window.param_form.color_points_control()
+    control.live.setChecked(False)
+    record = run_wait(window)
+    view = window.canvas.before
+    mouse(view, QEvent.Type.MouseButtonPress, at(view, 20.5, 15.5))
+    mouse(view, QEvent.Type.MouseButtonRelease, at(view, 20.5, 15.5))
+    predicted = record.view.pixelColor(20, 15)
+    assert control.value()[0].rgb == (predicted.red(), predicted.green(), predicted.blue())
+    window.hint_tool.pick_color = lambda initial: QColor(0, 0, 255)
+    mouse(view, QEvent.Type.MouseButtonDblClick, at(view, 20.5, 15.5))
+    assert control.chosen_color() == QColor(0, 0, 255) and control.palette.colors[0] == "#0000ff"
+    mouse(view, QEvent.Type.MouseButtonPress, at(view, 5.5, 5.5))
+    mouse(view, QEvent.Type.MouseButtonRelease, at(view, 5.5, 5.5))
+    assert control.value()[1].rgb == (0, 0, 255)  # the last colour used
+    control.palette.buttons[3].click()
+    assert control.chosen_color() == QColor(control.palette.colors[0])
+    control.auto_button.click()
+    assert control.chosen_color() is None

@@ -53,7 +53,7 @@ from translator.gui import resources
 from translator.gui.batch import BatchItem, BatchReport, items_from_paths, run_batch
 from translator.gui.canvas import Canvas
 from translator.gui.convert import from_qimage, thumbnail, to_qimage
-from translator.gui.hints import HintTool
+from translator.gui.hints import HintTool, hint_color
 from translator.gui.messages import MessageBar
 from translator.gui.panels import DevicePicker, ModelPicker, PrecisionPicker, TranslatorPicker
 from translator.gui.params_form import ParamForm
@@ -611,7 +611,8 @@ class MainWindow(QMainWindow):
 
     def _live_run(self) -> None:
         item = self.images.current
-        if item is None or item.sketch is None or self.spec is None:
+        if item is None or self.spec is None or (
+                item.sketch is None and self.param_form.color_points_control() is None):
             return
         if self._run_task is not None:
             self._rerun_pending = True
@@ -838,15 +839,17 @@ class MainWindow(QMainWindow):
 
     def _hint_control_changed(self) -> None:
         self.hint_tool.set_points(self._current_hints())
+        control = self.param_form.color_points_control()
+        if control is not None and control.live.isChecked() and self.images.current is not None:
+            self._live_timer.start()
 
     def _hint_color_at(self, x: float, y: float) -> QColor:
         control = self.param_form.color_points_control()
-        if control is not None and not control.pick_from_image:
-            return control.color
         item = self.images.current
-        if item is not None and isinstance(item.view, QImage) and item.view.valid(int(x), int(y)):
-            return item.view.pixelColor(int(x), int(y))
-        return control.color if control is not None else QColor(255, 0, 0)
+        shown = self.shown_record if item is not None and self.shown_record in item.history else None
+        return hint_color(control.chosen_color() if control is not None else None,
+                          shown.view if shown is not None else None, item.view if item is not None else None,
+                          x, y, control.color if control is not None else QColor(255, 0, 0))
 
     # ==== running ================================================================================
 

@@ -27,9 +27,11 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
+from translator.gui.hints import ColorPalette
 from translator.params import (
     SEED_MAX,
     Bool,
@@ -232,7 +234,12 @@ class FilePathControl(ParamControl):
 
 class ColorPointsControl(ParamControl):
     """Colour hints: placed, moved and removed on the canvas (see `HintTool`); here the count,
-    the colour for new hints (a colour picker) and a button to clear them."""
+    the colour for new hints (a picker and a palette of recent colours), a button to clear them
+    and whether the translator runs again by itself a moment after each change (`live`).
+
+    color: the colour new hints take when `pick_from_image` is False (the last one chosen);
+    with `pick_from_image` True they take the predicted colour at the click (`hint_color`).
+    """
 
     def __init__(self, param: ColorPoints, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
@@ -241,15 +248,34 @@ class ColorPointsControl(ParamControl):
         self.pick_from_image = True
         self.count = QLabel()
         self.color_button = QPushButton("Colour...")
-        self.color_button.setToolTip("Colour of new hints (by default a new hint takes the "
-                                     "colour under the click)")
+        self.color_button.setToolTip("Colour of new hints (until one is chosen, a new hint takes the "
+                                     "predicted colour under the click)")
         self.color_button.clicked.connect(self.choose_color)
+        self.auto_button = QToolButton()
+        self.auto_button.setText("Auto")
+        self.auto_button.setToolTip("New hints take the predicted colour under the click again")
+        self.auto_button.clicked.connect(self.use_predicted)
         self.clear_button = QToolButton()
         self.clear_button.setText("Clear")
         self.clear_button.clicked.connect(lambda: self.set_value(()))
-        self._layout.addWidget(self.count, 1)
-        self._layout.addWidget(self.color_button)
-        self._layout.addWidget(self.clear_button)
+        self.palette = ColorPalette()
+        self.palette.chosen.connect(self.set_color)
+        self.live = QCheckBox("Run after each change")
+        self.live.setToolTip("Run the translator again a moment after a hint is added, moved, "
+                             "recoloured or removed")
+        self.live.setChecked(True)
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        top = QWidget()
+        buttons = QHBoxLayout(top)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        for widget, stretch in ((self.count, 1), (self.color_button, 0), (self.auto_button, 0),
+                                (self.clear_button, 0)):
+            buttons.addWidget(widget, stretch)
+        for widget in (top, self.palette, self.live):
+            column.addWidget(widget)
+        self._layout.addWidget(box, 1)
         self.setToolTip((param.help + "\n" if param.help else "") +
                         "Click the image to add a hint, drag one to move it, right-click to remove "
                         "it, double-click to change its colour.")
@@ -261,9 +287,20 @@ class ColorPointsControl(ParamControl):
             self.set_color(color)
 
     def set_color(self, color: QColor) -> None:
+        """New hints take `color` from now on; it goes first in the palette."""
         self.color = QColor(color)
         self.pick_from_image = False
-        self.color_button.setStyleSheet(f"background-color: {color.name()};")
+        self.color_button.setStyleSheet(f"background-color: {self.color.name()};")
+        self.palette.use(self.color)
+
+    def use_predicted(self) -> None:
+        """New hints take the predicted colour under the click again."""
+        self.pick_from_image = True
+        self.color_button.setStyleSheet("")
+
+    def chosen_color(self) -> QColor | None:
+        """The colour the user chose for new hints, None while they take the predicted one."""
+        return None if self.pick_from_image else QColor(self.color)
 
     def value(self) -> tuple[ColorPoint, ...]:
         return self._points
@@ -272,9 +309,23 @@ class ColorPointsControl(ParamControl):
         points = self.param.validate(value)
         if points == self._points and self.count.text():
             return
+        recolored = _recolored(self._points, points)
         self._points = points
         self.count.setText(f"{len(points)} hint(s)")
+        if recolored is not None:  # a hint given a new colour: new hints take it too
+            self.set_color(recolored)
         self.changed.emit()
+
+
+def _recolored(old: tuple[ColorPoint, ...], new: tuple[ColorPoint, ...]) -> QColor | None:
+    """The new colour when `new` is `old` with exactly one hint recoloured in place, else None."""
+    if len(old) != len(new):
+        return None
+    changed = [(a, b) for a, b in zip(old, new) if a != b]
+    if len(changed) != 1:
+        return None
+    a, b = changed[0]
+    return QColor(*b.rgb) if (a.x, a.y) == (b.x, b.y) and a.rgb != b.rgb else None
 
 
 _CONTROLS: dict[type, type[ParamControl]] = {
