@@ -7,6 +7,7 @@ exactly what the translator receives (validated by `resolve_params`).
 """
 from __future__ import annotations
 
+import html
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -58,7 +59,7 @@ class ParamControl(QWidget):
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.param = param
-        self.setToolTip(param.help)
+        self.setToolTip(param_tooltip(param))
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
 
@@ -73,16 +74,18 @@ class ChoiceControl(ParamControl):
     def __init__(self, param: Choice, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
         self.combo = QComboBox()
-        self.combo.addItems(list(param.choices))
+        for choice in param.choices:
+            self.combo.addItem(param.label_of(choice), choice)
+            self.combo.setItemData(self.combo.count() - 1, f"{param.name}={choice}", Qt.ItemDataRole.ToolTipRole)
         self.combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self._layout.addWidget(self.combo)
         self.set_value(param.default)
 
     def value(self) -> str:
-        return self.combo.currentText()
+        return str(self.combo.currentData())
 
     def set_value(self, value: Any) -> None:
-        self.combo.setCurrentIndex(max(self.combo.findText(str(value)), 0))
+        self.combo.setCurrentIndex(max(self.combo.findData(str(value)), 0))
 
 
 class NumberControl(ParamControl):
@@ -276,9 +279,8 @@ class ColorPointsControl(ParamControl):
         for widget in (top, self.palette, self.live):
             column.addWidget(widget)
         self._layout.addWidget(box, 1)
-        self.setToolTip((param.help + "\n" if param.help else "") +
-                        "Click the image to add a hint, drag one to move it, right-click to remove "
-                        "it, double-click to change its colour.")
+        self.setToolTip(param_tooltip(param, "Click the image to add a hint, drag one to move it, "
+                                             "right-click to remove it, double-click to change its colour."))
         self.set_value(param.default)
 
     def choose_color(self) -> None:
@@ -364,7 +366,8 @@ class ParamForm(QWidget):
             control = control_for(param)
             control.changed.connect(self.changed.emit)
             label = QLabel(param.label)
-            label.setToolTip(param.help)
+            label.setWordWrap(True)
+            label.setToolTip(param_tooltip(param))
             self._form.addRow(label, control)
             self.controls[param.name] = control
         if values:
@@ -390,6 +393,14 @@ class ParamForm(QWidget):
 
     def color_points_control(self) -> ColorPointsControl | None:
         return next((c for c in self.controls.values() if isinstance(c, ColorPointsControl)), None)
+
+
+def param_tooltip(param: Param, extra: str = "") -> str:
+    """A parameter's help in rich text (so Qt wraps it at a readable width), then `extra`, then
+    its technical name as the command line takes it."""
+    parts = [html.escape(text) for text in (param.help, extra) if text]
+    parts.append(f"<i>command line: --param {html.escape(param.name)}=...</i>")
+    return "<qt>" + "<br><br>".join(parts) + "</qt>"
 
 
 def _decimals(step: float) -> int:
