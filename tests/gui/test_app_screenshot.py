@@ -38,5 +38,5 @@ def test_resources_exist():
     samples = resources.samples()
     assert {s.translator for s in samples} >= {"pix2pix", "colorize", "cyclegan"}
     for sample in samples:
-        assert read_image(sample.path).width > 0
+        assert sample.path is None or read_image(sample.path).width > 0
     assert "paneLabel" in resources.style_sheet()

@@ -87,3 +87,32 @@ def test_new_hints_take_the_prediction_then_the_last_colour_and_fill_the_palette
     assert control.chosen_color() == QColor(control.palette.colors[0])
     control.auto_button.click()
     assert control.chosen_color() is None
+
+
+def test_choosing_a_sample_image_opens_and_runs_it(make_window, write_png, qtbot):
+    from translator.gui import resources
+
+    window = make_window()
+    sample = resources.Sample(write_png("sample.png"), "A sample", "echo", params={"strength": 0.5})
+    with qtbot.waitSignal(window.run_finished, timeout=10000) as blocker:
+        window.open_sample(sample)
+    record = blocker.args[0]
+    assert record.translator == "echo" and record.params["strength"] == 0.5
+    assert window.images.current.path == sample.path and window.shown_record is record
+    with qtbot.waitSignal(window.run_finished, timeout=10000) as again:  # open again: the cached result
+        window.open_sample(sample)
+    assert again.args[0] is record and len(window.images) == 1
+
+
+def test_the_stylegan_sample_generates_without_an_image(make_window, qtbot):
+    from translator.gui import resources
+    from translator_plugins.stylegan import plugin as stylegan
+
+    (sample,) = [s for s in resources.samples() if s.translator == "stylegan"]
+    assert sample.path is None and sample.params["seed"] == 5
+    window = make_window(stylegan)
+    with qtbot.waitSignal(window.run_finished, timeout=60000) as blocker:
+        window.open_sample(sample)
+    record = blocker.args[0]
+    assert record.translator == "stylegan" and record.params["seed"] == 5
+    assert record.result.width == 64 and window.canvas.after_pixmap is not None

@@ -565,11 +565,27 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def open_sample(self, sample: resources.Sample) -> None:
-        """Open a sample image and pick the translator it was made for."""
-        if self.registry is not None and sample.translator in self.registry.translators:
+        """Pick the translator a sample was made for, with its parameters, open its image (if
+        it has one) and run it."""
+        known = self.registry is not None and sample.translator in self.registry.translators
+        if known:
             self.translator_picker.select(sample.translator)
+            self.param_form.set_values(dict(sample.params), strict=False)
         elif self.registry is not None:
             self.show_info(f"The {sample.translator} translator is not installed; the sample opens anyway")
+        if sample.path is None:
+            if known:
+                self.run_current()
+            return
+
+        def opened(_added: Any) -> None:
+            self.images_opened.disconnect(opened)
+            item = next((i for i in self.images if i.path == sample.path), None)
+            if item is not None and known:
+                self.select_image(item)
+                self.run_current()
+
+        self.images_opened.connect(opened)
         self.open_paths([sample.path])
 
     # ==== sketches ===============================================================================
