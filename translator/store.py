@@ -139,15 +139,8 @@ class ModelCard:
             lines.append(f"licence: {self.source['licence']}")
         training = self.training
         if training:
-            parts = []
-            if training.get("data"):
-                parts.append(f"data: {_describe_data(training['data'])}")
-            if training.get("steps") is not None:
-                parts.append(f"{training['steps']} steps")
-            if training.get("time_s") is not None:
-                parts.append(f"{float(training['time_s']) / 60:.1f} min")
-            if training.get("device"):
-                parts.append(f"on {training['device']}")
+            parts = [f"data: {_describe_data(training['data'])}"] if training.get("data") else []
+            parts += self.training_facts()
             if parts:
                 lines.append("trained: " + ", ".join(parts))
         if self.metrics:
@@ -155,6 +148,24 @@ class ModelCard:
         if self.created:
             lines.append(f"created {self.created}")
         return "\n".join(lines)
+
+    def training_facts(self) -> list[str]:
+        """How the model was trained, in short phrases: "920 steps", "44 min", "on CPU",
+        "batches of 4", "128 px crops" (those the card records)."""
+        from translator.engine import format_duration
+
+        training, facts = self.training, []
+        if training.get("steps") is not None:
+            facts.append(f"{training['steps']} steps")
+        if training.get("time_s") is not None:
+            facts.append(format_duration(float(training["time_s"])))
+        if training.get("device"):
+            facts.append(f"on {training['device']}")
+        if training.get("batch_size") is not None:
+            facts.append(f"batches of {training['batch_size']}")
+        if training.get("size") is not None:
+            facts.append(f"{training['size']} px crops")
+        return facts
 
 
 _CARD_TYPES: dict[str, type] = {

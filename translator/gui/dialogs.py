@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from translator.engine import format_duration
 from translator.errors import TranslatorError
 
 FORMATS = ("png", "jpg", "webp", "tif")
@@ -213,19 +212,9 @@ def card_html(card: Any, weights: Path | None = None) -> str:
         items = data.items() if isinstance(data, Mapping) else [("", data)]
         out.append("<h4>Learnt from</h4><ul>" + "".join(
             f"<li>{e(str(k)) + ': ' if k and k != 'image' else ''}{e(str(v))}</li>" for k, v in items) + "</ul>")
-    facts = []
-    if training.get("steps") is not None:
-        facts.append(f"{training['steps']} steps")
-    if training.get("time_s") is not None:
-        facts.append(format_duration(float(training["time_s"])))
-    if training.get("device"):
-        facts.append(f"on {training['device']}")
-    if training.get("batch_size") is not None:
-        facts.append(f"batches of {training['batch_size']}")
-    if training.get("size") is not None:
-        facts.append(f"{training['size']} px crops")
+    facts = card.training_facts()
     if facts:
-        out.append("<h4>Training</h4><p>" + e(", ".join(str(f) for f in facts)) + "</p>")
+        out.append("<h4>Training</h4><p>" + e(", ".join(facts)) + "</p>")
     rows, notes = _metric_rows(card.metrics or {})
     if rows:
         out.append("<h4>Measured</h4><table cellspacing='0' cellpadding='2'>" + "".join(
