@@ -116,3 +116,19 @@ def test_the_stylegan_sample_generates_without_an_image(make_window, qtbot):
     record = blocker.args[0]
     assert record.translator == "stylegan" and record.params["seed"] == 5
     assert record.result.width == 64 and window.canvas.after_pixmap is not None
+
+
+def test_loading_a_model_shows_its_progress_in_the_status(make_window, open_images, write_png, qtbot):
+    from translator.store import ModelCard
+
+    window = make_window()
+    window.store.save(ModelCard(name="mine", plugin="fake", translator="echo", config={},
+                                source={"kind": "trained"}), {})
+    window.translator_picker.select("dream")
+    window.translator_picker.select("echo")
+    open_images(window, [write_png("in.png")])
+    heard = []
+    window.statusBar().messageChanged.connect(heard.append)
+    with qtbot.waitSignal(window.run_finished, timeout=10000):
+        window.run_action.trigger()
+    assert any(m.startswith("Loading model mine... ") and "%" in m for m in heard), heard
