@@ -102,3 +102,26 @@ def test_tile_clock_estimates_from_the_mean_tile_time():
                                            (3900, "1 h 5 min")])
 def test_format_duration(seconds, text):
     assert format_duration(seconds) == text
+
+
+def test_a_big_image_gives_a_quick_preview_at_full_size_before_the_full_run():
+    from translator.engine import PREVIEW_PIXELS
+
+    seen, order = [], []
+
+    def translate(model, images, params, ctx):
+        seen.append(images.shape[-2] * images.shape[-1])
+        return 1 - images
+
+    spec = _spec(translate=translate, tileable=False)
+    image = make_image(1400, 700, pattern="gradient")
+    messages = []
+    result = Engine("cpu", "fp32").run(spec, SlowNet(0.0), image, preview=lambda p: order.append(p),
+                                       progress=lambda f, m: messages.append((f, m)))
+    assert len(order) == 1 and order[0].rgb.shape == image.rgb.shape
+    assert seen[0] <= PREVIEW_PIXELS * 1.01 and seen[1] == 1400 * 700
+    assert float(abs(order[0].rgb - result.rgb).mean()) < 0.01  # a smooth image: the preview is close
+    # small images run once, without a preview
+    order.clear()
+    Engine("cpu", "fp32").run(spec, SlowNet(0.0), make_image(64, 64), preview=order.append)
+    assert order == []

@@ -36,6 +36,8 @@ ProgressFn = Callable[[float, str], None]
 CPU_TILE_PIXELS = 1536 * 1536
 """Largest tile on the CPU: memory of the host, not speed, is the limit there (about 1.1 GB of
 activations for the bundled CycleGAN, whatever the image size)."""
+PREVIEW_PIXELS = 640 * 640
+"""Size of the quick first result `Engine.run(preview=...)` gives of a big image."""
 MIN_TILE_PIXELS = 32 * 32
 """Out-of-memory retries stop below this tile size."""
 BYTES_PER_PIXEL = 12_000
@@ -81,7 +83,8 @@ class Engine:
 
     def run(self, spec: TranslatorSpec, model: nn.Module, image: Image | None,
             params: Mapping[str, Any] | None = None, *, progress: ProgressFn | None = None,
-            cancel: Cancellable | None = None, warn: Callable[[str], None] | None = None) -> Image:
+            cancel: Cancellable | None = None, warn: Callable[[str], None] | None = None,
+            preview: Callable[[Image], None] | None = None) -> Image:
         """Translate `image` (None for a generator without input) with `model` and `params`.
 
         params: values of the translator's parameters (missing ones take their defaults).
@@ -90,7 +93,11 @@ class Engine:
         between tiles, by the translator, and (PyTorch backend) before every submodule's forward,
         so a cancel acts within one layer even inside a big tile; ONNX Runtime runs a tile as one
         call, so there it acts between tiles. warn(message) receives, once each, the
-        warnings the translator gives about this input (`RunContext.warn`). Returns the result with the input's alpha
+        warnings the translator gives about this input (`RunContext.warn`). preview(result): when
+        given and the input has more than twice `PREVIEW_PIXELS`, the translator first runs on the
+        input scaled down to about `PREVIEW_PIXELS`, and `preview` gets that result enlarged to
+        the input's size before the full-size run starts (a quick first look; its progress is
+        reported as "preview: ..." at fraction 0). Returns the result with the input's alpha
         (when the size is unchanged). Raises `Cancelled`, `ParameterError`, `DeviceError` (out
         of memory even at the smallest tile), `PluginError` (the translator itself failed) or
         another `TranslatorError` a translator raised on purpose (bad input for it).
@@ -109,6 +116,12 @@ class Engine:
             with collecting_warnings(warn), cancel_hooks(model, cancel):
                 if image is not None and spec.check_input is not None:
                     _check_input(spec, image, values)
+                if preview is not None and image is not None and spec.task.needs_input and (
+                        image.height * image.width > 2 * PREVIEW_PIXELS):
+                    small = _shrunk(image, PREVIEW_PIXELS)
+                    quick = self._run_with_precision(spec, model, small, values, dtype,
+                                                     lambda _f, m: report(0.0, f"preview: {m}"), cancel)
+                    preview(image.with_rgb(_enlarged(quick, image.height, image.width)))
                 pixels = self._run_with_precision(spec, model, image, values, dtype, report, cancel)
         except TranslatorError:
             raise
@@ -395,6 +408,22 @@ def _preview(planes: np.ndarray, budget: int, multiple: int) -> np.ndarray:
     if size == (height, width):
         return to_float(planes)
     return to_float(cv2.resize(planes, (size[1], size[0]), interpolation=cv2.INTER_AREA))
+
+
+def _shrunk(image: Image, pixels: int) -> Image:
+    """`image` scaled down (area averaging) to about `pixels` pixels, in its own dtype."""
+    import cv2
+
+    scale = math.sqrt(pixels / (image.height * image.width))
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return Image(cv2.resize(image.pixels, size, interpolation=cv2.INTER_AREA), bit_depth=image.bit_depth)
+
+
+def _enlarged(planes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(h, w, 3) result planes enlarged (bilinear) to (height, width, 3) float32 in [0, 1]."""
+    import cv2
+
+    return np.clip(cv2.resize(to_float(planes), (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
 
 
 def _check_shape(spec: TranslatorSpec, out: Tensor, given: Tensor) -> None:

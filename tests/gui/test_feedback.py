@@ -132,3 +132,18 @@ def test_loading_a_model_shows_its_progress_in_the_status(make_window, open_imag
     with qtbot.waitSignal(window.run_finished, timeout=10000):
         window.run_action.trigger()
     assert any(m.startswith("Loading model mine... ") and "%" in m for m in heard), heard
+
+
+def test_a_big_image_shows_a_preview_first_then_the_full_result(make_window, open_images, write_png, qtbot):
+    window = make_window()
+    window.translator_picker.select("slow")
+    window.param_form.controls["steps"].set_value(20)  # 0.5 s per pass
+    open_images(window, [write_png("big.png", width=1200, height=800)])
+    previews = []
+    window.preview_ready.connect(lambda item, view: previews.append((item, view.size().toTuple())))
+    with qtbot.waitSignal(window.run_finished, timeout=20000) as blocker:
+        window.run_action.trigger()
+        qtbot.waitUntil(lambda: bool(previews), timeout=10000)
+        assert window.canvas.after_label.text().startswith("After: a quick preview")
+    assert previews == [(window.images.current, (1200, 800))]
+    assert window.shown_record is blocker.args[0] and "preview" not in window.canvas.after_label.text()

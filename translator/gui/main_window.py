@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
     run_finished = Signal(object)
     batch_finished = Signal(object)
     models_changed = Signal()
+    preview_ready = Signal(object, object)
 
     def __init__(self, *, registry: Any = None, store: Any = None, engine: Any = None,
                  settings: QSettings | None = None, parent: QWidget | None = None) -> None:
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(LIVE_DELAY_MS)
         self._live_timer.timeout.connect(self._live_run)
+        self.preview_ready.connect(self._show_preview)
         self._update_actions()
         if self.registry is not None:
             self._on_loaded((self.registry, None))
@@ -916,7 +918,8 @@ class MainWindow(QMainWindow):
             engine = self._engine(device, precision)
             cancel_check(cancel)
             warnings: list[str] = []
-            result = engine.run(spec, model, image, params, progress=progress, cancel=cancel, warn=warnings.append)
+            result = engine.run(spec, model, image, params, progress=progress, cancel=cancel, warn=warnings.append,
+                                preview=lambda quick: self.preview_ready.emit(item, to_qimage(quick)))
             record = RunRecord(translator=spec.name, model=loaded_name, params=dict(params),
                                seconds=time.perf_counter() - start, result=result, warnings=tuple(warnings))
             record.view = to_qimage(result)
@@ -953,6 +956,11 @@ class MainWindow(QMainWindow):
         if message:
             self.statusBar().showMessage(message)
 
+    def _show_preview(self, item: OpenImage, view: QImage) -> None:
+        if item is self._target() and self._run_task is not None:
+            self.canvas.set_after(QPixmap.fromImage(view))
+            self.canvas.after_label.setText("After: a quick preview, the full size follows")
+
     def _run_done(self, item: OpenImage, key: Any, record: RunRecord) -> None:
         if self.registry is not None:
             try:
@@ -976,6 +984,7 @@ class MainWindow(QMainWindow):
     def _run_failed(self, spec: TranslatorSpec, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):
             self.statusBar().showMessage("Cancelled", 5000)
+            self._refresh_canvas()  # no preview of the cancelled run stays
             if not self._rerun_pending:
                 self.show_info("Cancelled")
         elif isinstance(exc, PluginError) and self.registry is not None:
