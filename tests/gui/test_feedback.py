@@ -147,3 +147,22 @@ def test_a_big_image_shows_a_preview_first_then_the_full_result(make_window, ope
         assert window.canvas.after_label.text().startswith("After: a quick preview")
     assert previews == [(window.images.current, (1200, 800))]
     assert window.shown_record is blocker.args[0] and "preview" not in window.canvas.after_label.text()
+
+
+def test_a_first_click_on_a_gray_image_takes_a_colour_not_the_gray(make_window, open_images, tmp_path):
+    from PySide6.QtCore import QEvent
+    from test_canvas import mouse
+    from test_tools import at
+
+    window = make_window()
+    window.translator_picker.select("hinted")
+    _gray_apple(tmp_path / "apple.png")
+    open_images(window, [tmp_path / "apple.png"])
+    control = window.param_form.color_points_control()
+    control.live.setChecked(False)
+    view = window.canvas.before
+    mouse(view, QEvent.Type.MouseButtonPress, at(view, 48.5, 48.5))
+    mouse(view, QEvent.Type.MouseButtonRelease, at(view, 48.5, 48.5))
+    (point,) = control.value()
+    assert point.rgb == (control.color.red(), control.color.green(), control.color.blue())
+    assert max(point.rgb) - min(point.rgb) > 100

@@ -2,8 +2,8 @@
 
 Click the image to add a hint, drag a hint to move it, right-click it to remove it, double-click
 it to change its colour. A new hint takes the last colour chosen (picker, palette or a
-double-click), else the model's predicted colour there, else the colour under the click
-(`hint_color`). `ColorPalette` offers the recent colours.
+double-click), else the model's predicted colour there, else the colour under the click when it
+is not gray, else the colour of new hints (`hint_color`). `ColorPalette` offers the recent colours.
 """
 from __future__ import annotations
 
@@ -167,16 +167,25 @@ class HintTool(QObject):
         return True
 
 
+GRAY_SPREAD = 24
+"""A pixel whose channels differ by less than this (of 255) is gray: no colour to keep."""
+
+
 def hint_color(chosen: QColor | None, prediction: QImage | None, source: QImage | None,
                x: float, y: float, fallback: QColor) -> QColor:
     """The colour of a new hint at image pixel (x, y): `chosen` (the last colour the user picked)
     when there is one, else the prediction's pixel there (the shown result of this image, so a
-    new hint first keeps what the model did), else the source's pixel, else `fallback`."""
+    new hint first keeps what the model did), else the source's pixel when it has a colour,
+    else `fallback` (a gray hint on a gray image would change nothing)."""
     if chosen is not None:
         return QColor(chosen)
-    for image in (prediction, source):
-        if isinstance(image, QImage) and image.valid(int(x), int(y)):
-            return image.pixelColor(int(x), int(y))
+    if isinstance(prediction, QImage) and prediction.valid(int(x), int(y)):
+        return prediction.pixelColor(int(x), int(y))
+    if isinstance(source, QImage) and source.valid(int(x), int(y)):
+        pixel = source.pixelColor(int(x), int(y))
+        channels = (pixel.red(), pixel.green(), pixel.blue())
+        if max(channels) - min(channels) >= GRAY_SPREAD:
+            return pixel
     return QColor(fallback)
 
 
