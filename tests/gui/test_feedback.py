@@ -105,8 +105,9 @@ def test_choosing_a_sample_image_opens_and_runs_it(make_window, write_png, qtbot
 
 
 def test_the_stylegan_sample_generates_without_an_image(make_window, qtbot):
-    from translator.gui import resources
     from translator_plugins.stylegan import plugin as stylegan
+
+    from translator.gui import resources
 
     (sample,) = [s for s in resources.samples() if s.translator == "stylegan"]
     assert sample.path is None and sample.params["seed"] == 5
