@@ -66,15 +66,26 @@ class Param:
 
 @dataclass(frozen=True, kw_only=True)
 class Choice(Param):
-    """One of a fixed set of strings."""
+    """One of a fixed set of strings.
+
+    labels: what a UI shows for each choice, in the same order (the choices themselves stay the
+        values on the command line); empty: the choices.
+    """
 
     choices: tuple[str, ...]
     default: str
+    labels: tuple[str, ...] = ()
     kind = "choice"
 
     def __post_init__(self) -> None:
         if self.default not in self.choices:
             raise ValueError(f"default {self.default!r} of {self.name!r} is not among {self.choices}")
+        if self.labels and len(self.labels) != len(self.choices):
+            raise ValueError(f"{self.name!r} has {len(self.labels)} labels for {len(self.choices)} choices")
+
+    def label_of(self, choice: str) -> str:
+        """What a UI shows for `choice`."""
+        return self.labels[self.choices.index(choice)] if self.labels else choice
 
     def validate(self, value: Any) -> str:
         if value not in self.choices:
