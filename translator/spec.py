@@ -149,6 +149,7 @@ class TranslatorSpec:
     training: how `translator-train` fine-tunes it, or None if it cannot be trained.
     check_input: optional cheap look at an input before it runs (see `CheckInputFn`): a message
         returned is reported as a warning about that input, whatever backend runs the network.
+    takes_drawing: made for line drawings: the app's "New sketch" picks this translator.
     """
 
     name: str
@@ -168,6 +169,7 @@ class TranslatorSpec:
     needs_grad: bool = False
     training: TrainingSpec | None = None
     check_input: CheckInputFn | None = None
+    takes_drawing: bool = False
 
     def describe(self) -> dict[str, Any]:
         """JSON-able summary for `translator plugins --json`."""
@@ -178,4 +180,5 @@ class TranslatorSpec:
             "task": self.task.value,
             "params": [p.describe() for p in self.params],
             "trainable": self.training is not None,
+            "takes_drawing": self.takes_drawing,
         }

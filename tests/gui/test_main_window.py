@@ -13,7 +13,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from translator.errors import Cancelled, PluginError
-from translator.gui.state import RunRecord
+from translator.session.state import RunRecord
 from translator.imageio import read_image
 
 pytestmark = pytest.mark.gui

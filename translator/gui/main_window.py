@@ -1,7 +1,7 @@
 """The main window: open images, pick a translator, run it in the background, compare, save.
 
 Thin over the core: the registry, the model store and the engine do the work; the Qt-free state
-(`translator.gui.state`, `translator.gui.batch`) holds what is open and what has run; this
+(`translator.session.state`, `translator.gui.batch`) holds what is open and what has run; this
 module wires widgets to them. Every slow step (reading images, loading plugins and models,
 running a translator, batches, imports) runs in a `TaskRunner` worker.
 """
@@ -58,7 +58,7 @@ from translator.gui.messages import MessageBar
 from translator.gui.panels import DevicePicker, ModelPicker, PrecisionPicker, TranslatorPicker
 from translator.gui.params_form import ParamForm
 from translator.gui.sketch import SketchBar, SketchDocument, SketchTool
-from translator.gui.state import ImageList, ModelCache, OpenImage, ResultCache, RunRecord
+from translator.session.state import ImageList, ModelCache, OpenImage, ResultCache, RunRecord
 from translator.gui.workers import Task, TaskRunner
 from translator.params import ColorPoint
 from translator.spec import TranslatorSpec
