@@ -9,9 +9,9 @@ import pytest
 
 from translator.errors import Cancelled, TranslatorError
 from translator.gui.batch import BatchItem, items_from_paths, run_batch
-from translator.session.state import ImageList, ModelCache, OpenImage, ResultCache, RunRecord, freeze
 from translator.imageio import read_image
 from translator.params import ColorPoint
+from translator.session.state import ImageList, ModelCache, OpenImage, ResultCache, RunRecord, freeze
 from translator.testing import make_image
 
 

@@ -13,8 +13,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from translator.errors import Cancelled, PluginError
-from translator.session.state import RunRecord
 from translator.imageio import read_image
+from translator.session.state import RunRecord
 
 pytestmark = pytest.mark.gui
 
