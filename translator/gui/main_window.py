@@ -7,16 +7,14 @@ of `translator.gui.menus`), forwards the user's choices to the session and redra
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QPixmap
+from PySide6.QtGui import QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QListWidgetItem,
     QMainWindow,
@@ -26,15 +24,17 @@ from PySide6.QtWidgets import (
 )
 
 from translator.errors import ParameterError, TranslatorError
-from translator.gui import help as help_windows
-from translator.gui import resources
-from translator.gui.batch import BatchItem, BatchReport, items_from_paths
+from translator.gui import choosers, resources
+from translator.gui.batch import BatchItem, BatchReport
 from translator.gui.canvas import Canvas
-from translator.gui.convert import from_qimage, thumbnail, to_qimage
+from translator.gui.convert import thumbnail, to_qimage
 from translator.gui.hints import HintTool
 from translator.gui.images_panel import THUMB_PX, ImagesPanel
 from translator.gui.menus import build_actions
 from translator.gui.messages import MessageBar
+from translator.gui.mime import may_hold_images, read_mime
+from translator.gui.pixmaps import PixmapCache
+from translator.gui.reports import show_batch_report
 from translator.gui.side_panel import SidePanel
 from translator.gui.sketch import SketchBar, SketchDocument, SketchTool
 from translator.gui.workers import Task, TaskRunner
@@ -44,9 +44,6 @@ from translator.spec import TranslatorSpec
 
 log = logging.getLogger(__name__)
 
-SAVE_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp);;TIFF (*.tif *.tiff)"
-OPEN_FILTER = ("Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.jp2 *.pbm *.pgm *.ppm);;"
-               "All files (*)")
 LIVE_DELAY_MS = 700
 GENERATE_TEXT = "Press Run (Ctrl+Return) to generate an image"
 
@@ -86,7 +83,7 @@ class MainWindow(QMainWindow):
         self.runner = TaskRunner(max_threads=2, parent=self)
         self.session = Session(registry=registry, store=store, engine=engine, settings=self.settings,
                                runner=self.runner, image_view=_image_views, result_view=to_qimage)
-        self._pixmaps: OrderedDict[int, tuple[object, QPixmap, int]] = OrderedDict()
+        self._pixmaps = PixmapCache()
         self._sketch_tool: SketchTool | None = None
         self.batch_report_box: QMessageBox | None = None
         self._build_widgets()
@@ -168,7 +165,7 @@ class MainWindow(QMainWindow):
         side.precision_picker.currentIndexChanged.connect(self._device_changed)
         side.param_form.changed.connect(self._params_changed)
         side.param_form.run_requested.connect(self.run_current)
-        side.import_button.clicked.connect(self.choose_model_import)
+        side.import_button.clicked.connect(lambda: choosers.choose_model_import(self))
         side.catalog_hint.linkActivated.connect(lambda _link: self.show_catalog_dialog())
         side.run_button.clicked.connect(self.run_current)
         side.cancel_button.clicked.connect(self.cancel)
@@ -241,34 +238,11 @@ class MainWindow(QMainWindow):
     def show_info(self, text: str) -> None:
         self.messages.show_message(text, "info")
 
-    def show_shortcuts(self) -> None:
-        help_windows.show_shortcuts(self, self.actions())
-
-    def show_about(self) -> None:
-        help_windows.show_about(self)
-
-    def show_versions(self) -> None:
-        help_windows.show_versions(self, self.session.device, self.session.precision)
-
     def _show_zoom(self, zoom: float) -> None:
         self.zoom_label.setText(f"{zoom * 100:.0f}%" if self.canvas.before_pixmap or self.canvas.after_pixmap
                                 else "")
 
     # ==== opening images =========================================================================
-
-    def choose_open(self) -> None:
-        folder = str(self.settings.value("last_open_dir", ""))
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open images", folder, OPEN_FILTER)
-        if paths:
-            self.settings.setValue("last_open_dir", str(Path(paths[0]).parent))
-            self.open_paths([Path(p) for p in paths])
-
-    def choose_open_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of images",
-                                                  str(self.settings.value("last_open_dir", "")))
-        if folder:
-            self.settings.setValue("last_open_dir", folder)
-            self.open_paths([Path(folder)])
 
     def open_paths(self, paths: Iterable[Path | str]) -> Task | None:
         """Open image files and folders in the background (weight files are imported as models);
@@ -294,32 +268,19 @@ class MainWindow(QMainWindow):
     def _open_mime(self, mime: QMimeData | None, label: str) -> bool:
         if mime is None:
             return False
-        urls = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
-        if urls:
-            self.open_paths([Path(u) for u in urls])
-            return True
-        for fmt in ("image/png", "image/jpeg", "image/webp", "image/tiff", "image/bmp"):
-            if mime.hasFormat(fmt):
-                from translator.imageio import decode_image_bytes
-
-                try:
-                    image = decode_image_bytes(bytes(mime.data(fmt).data()), f"{label.lower()} {fmt}")
-                except TranslatorError as exc:
-                    self.show_error(f"Could not read the {label.lower()} image", exc)
-                    return False
-                self.add_image(image, self.session.next_name(label))
-                return True
-        if mime.hasImage():
-            qimage = QImage(mime.imageData())
-            if not qimage.isNull():
-                self.add_image(from_qimage(qimage), self.session.next_name(label))
-                return True
-        self.show_error(f"Nothing to open in the {label.lower()} data", "no image or image file")
-        return False
+        try:
+            found = read_mime(mime, label.lower())
+        except TranslatorError as exc:
+            self.show_error(f"Could not open the {label.lower()} data", exc)
+            return False
+        if isinstance(found, list):
+            self.open_paths(found)
+        else:
+            self.add_image(found, self.session.next_name(label))
+        return True
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        mime = event.mimeData()
-        if mime.hasUrls() or mime.hasImage() or any(mime.hasFormat(f) for f in ("image/png", "image/jpeg")):
+        if may_hold_images(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -394,29 +355,13 @@ class MainWindow(QMainWindow):
         target = self.session.target() if self.session.generates else self.images.current
         self.images_panel.highlight(self.images.index_of(target) if target is not None else -1)
 
-    def _pixmap(self, obj: Any) -> QPixmap:
-        """The (cached) pixmap of an `OpenImage`'s pixels or a `RunRecord`'s result."""
-        key = id(obj)
-        revision = getattr(obj, "revision", 0)
-        cached = self._pixmaps.get(key)
-        if cached is not None and cached[0] is obj and cached[2] == revision:
-            self._pixmaps.move_to_end(key)
-            return cached[1]
-        if not isinstance(obj.view, QImage):
-            obj.view = to_qimage(obj.result if isinstance(obj, RunRecord) else obj.image)
-        pixmap = QPixmap.fromImage(obj.view)
-        self._pixmaps[key] = (obj, pixmap, revision)
-        while len(self._pixmaps) > 12:
-            self._pixmaps.popitem(last=False)
-        return pixmap
-
     def _refresh_canvas(self, new_image: bool = False) -> None:
         item = self.images.current
         generates = self.session.generates
-        before = self._pixmap(item) if not generates and item is not None and item.image is not None else None
+        before = self._pixmaps.get(item) if not generates and item is not None and item.image is not None else None
         record = self.shown_record
         self.canvas.placeholder.setText(GENERATE_TEXT if generates else self._drop_text)
-        self.canvas.set_images(before, self._pixmap(record) if record is not None else None)
+        self.canvas.set_images(before, self._pixmaps.get(record) if record is not None else None)
         self._label_after()
         if new_image:
             self.canvas.fit()
@@ -542,25 +487,9 @@ class MainWindow(QMainWindow):
 
     # ==== output =================================================================================
 
-    def choose_save(self) -> None:
-        if self.shown_record is None:
-            self.show_error("Nothing to save", "run a translator first")
-            return
-        folder = str(self.settings.value("last_save_dir", "") or self.session.source_folder() or Path.home())
-        path, _ = QFileDialog.getSaveFileName(self, "Save result", str(self.session.suggest_save_path(Path(folder))),
-                                              SAVE_FILTER)
-        if path:
-            self.save_result(Path(path), overwrite=Path(path).exists())
-
     def save_result(self, path: Path, *, overwrite: bool = False) -> Path | None:
         """Write the result shown to `path`; never replaces an open input. None on error."""
         return self.session.save_result(path, overwrite=overwrite)
-
-    def choose_save_all(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save all results into",
-                                                  str(self.settings.value("last_save_dir", "")))
-        if folder:
-            self.save_all(Path(folder))
 
     def save_all(self, folder: Path, fmt: str = "png") -> list[Path]:
         """Save the latest result of every open image into `folder`."""
@@ -577,16 +506,6 @@ class MainWindow(QMainWindow):
 
     # ==== batch ==================================================================================
 
-    def choose_batch(self) -> None:
-        from translator.gui.dialogs import BatchDialog
-
-        dialog = BatchDialog(self, open_count=sum(1 for i in self.images if i.image is not None),
-                             settings=self.settings)
-        if dialog.exec():
-            source, out_dir, fmt = dialog.choice()
-            items = self.open_batch_items() if source is None else items_from_paths([source])
-            self.start_batch(items, out_dir, fmt)
-
     def open_batch_items(self) -> list[BatchItem]:
         return self.session.open_batch_items()
 
@@ -597,28 +516,10 @@ class MainWindow(QMainWindow):
 
     def _on_batch_finished(self, report: BatchReport | BaseException) -> None:
         if isinstance(report, BatchReport):
-            details = "\n".join(f"{label}: {why}" for label, why in report.errors)
-            self.messages.show_message(f"Batch: {report.summary()}", "error" if report.errors else "info", details)
-            if report.errors:
-                box = QMessageBox(QMessageBox.Icon.Warning, "Batch finished", f"{report.summary()}.\n\nFiles that "
-                                  "failed:", QMessageBox.StandardButton.Ok, self)
-                box.setDetailedText(details)
-                box.setInformativeText("\n".join(f"{label}: {why}" for label, why in report.errors[:10]))
-                box.setModal(False)
-                box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-                box.show()
-                self.batch_report_box = box
+            self.batch_report_box = show_batch_report(self, self.messages, report) or self.batch_report_box
         self.batch_finished.emit(report)
 
     # ==== models =================================================================================
-
-    def choose_model_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Import a model", str(self.settings.value("last_model_dir", "")),
-            "Weights (*.pth *.pt *.safetensors *.ckpt);;All files (*)")
-        if path:
-            self.settings.setValue("last_model_dir", str(Path(path).parent))
-            self.import_model(Path(path))
 
     def import_model(self, path: Path, plugin: str | None = None) -> Any:
         """Import a weights file in the background; the new model is then selected."""
@@ -631,7 +532,7 @@ class MainWindow(QMainWindow):
             self.show_error("Models", "plugins are still loading")
             return
         dialog = ModelsDialog(self.store, self)
-        dialog.import_requested.connect(self.choose_model_import)
+        dialog.import_requested.connect(lambda: choosers.choose_model_import(self))
         dialog.removed.connect(lambda _name: self.session.models_changed())
         self.models_changed.connect(dialog.refresh)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -7,7 +7,8 @@ from typing import Any
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
-from translator.gui import resources
+from translator.gui import choosers, resources
+from translator.gui import help as help_windows
 
 
 def make_action(window: QMainWindow, text: str, slot: Callable[[], Any], shortcut: Any = None,
@@ -34,18 +35,20 @@ def build_actions(w: Any) -> None:
     menus and its toolbar. `w` is the `MainWindow`, whose methods the actions call."""
     key = QKeySequence.StandardKey
     a = make_action
-    w.open_action = a(w, "&Open images...", w.choose_open, key.Open, "open", "Open image files (Ctrl+O)")
-    w.open_folder_action = a(w, "Open &folder...", w.choose_open_folder, None, "folder")
+    w.open_action = a(w, "&Open images...", lambda: choosers.choose_open(w), key.Open, "open",
+                      "Open image files (Ctrl+O)")
+    w.open_folder_action = a(w, "Open &folder...", lambda: choosers.choose_open_folder(w), None, "folder")
     w.paste_action = a(w, "&Paste image", w.paste, key.Paste, "paste",
                        "Paste an image or image files from the clipboard (Ctrl+V)")
     w.sketch_action = a(w, "&New sketch", w.new_sketch, "Ctrl+N", "sketch",
                         "A blank page to draw on (for a translator made for drawings)")
     w.draw_over_action = a(w, "&Draw over this image", w.draw_over_current, None, "sketch")
     w.close_action = a(w, "&Close image", w.close_current, "Ctrl+W")
-    w.save_action = a(w, "&Save result...", w.choose_save, key.Save, "save", "Save the result shown (Ctrl+S)")
-    w.save_all_action = a(w, "Save &all results...", w.choose_save_all, "Ctrl+Shift+S")
+    w.save_action = a(w, "&Save result...", lambda: choosers.choose_save(w), key.Save, "save",
+                      "Save the result shown (Ctrl+S)")
+    w.save_all_action = a(w, "Save &all results...", lambda: choosers.choose_save_all(w), "Ctrl+Shift+S")
     w.copy_action = a(w, "&Copy result", w.copy_result, "Ctrl+Shift+C", "copy")
-    w.batch_action = a(w, "&Batch...", w.choose_batch, "Ctrl+B", "batch",
+    w.batch_action = a(w, "&Batch...", lambda: choosers.choose_batch(w), "Ctrl+B", "batch",
                        "Run the translator over all open images or a folder")
     w.quit_action = a(w, "&Quit", w.close, key.Quit)
     w.run_action = a(w, "&Run", w.run_current, ["Ctrl+Return", "Ctrl+Enter"], "run", "Run the translator (Ctrl+Return)")
@@ -60,10 +63,12 @@ def build_actions(w: Any) -> None:
     w.redo_action = a(w, "&Redo stroke", lambda: w.sketch_do("redo"), ["Ctrl+Shift+Z", "Ctrl+Y"], "redo")
     w.models_action = a(w, "&Models...", w.show_models_dialog, None, "models")
     w.get_models_action = a(w, "&Get models...", w.show_catalog_dialog, tip="Download the papers' published models")
-    w.import_action = a(w, "&Import model...", w.choose_model_import, None, "import")
-    w.shortcuts_action = a(w, "&Keyboard shortcuts", w.show_shortcuts, key.HelpContents)
-    w.versions_action = a(w, "&Versions and device", w.show_versions)
-    w.about_action = a(w, "&About Translator", w.show_about)
+    w.import_action = a(w, "&Import model...", lambda: choosers.choose_model_import(w), None, "import")
+    w.shortcuts_action = a(w, "&Keyboard shortcuts", lambda: help_windows.show_shortcuts(w, w.actions()),
+                           key.HelpContents)
+    w.versions_action = a(w, "&Versions and device",
+                          lambda: help_windows.show_versions(w, w.session.device, w.session.precision))
+    w.about_action = a(w, "&About Translator", lambda: help_windows.show_about(w))
 
     menus = w.menuBar()
     _fill(menus.addMenu("&File"), (w.open_action, w.open_folder_action, w.paste_action, None, w.sketch_action,
