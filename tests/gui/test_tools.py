@@ -63,6 +63,15 @@ def test_sketch_reruns_after_a_pause(make_window, qtbot):
     assert window.shown_record is record
 
 
+def test_new_sketch_picks_a_translator_made_for_drawings(make_window):
+    from gui_fakes import DrawingPlugin, FakePlugin
+
+    window = make_window(FakePlugin(), DrawingPlugin())
+    window.translator_picker.select("echo")
+    window.new_sketch()
+    assert window.spec.name == "lines" and window.translator_picker.current_name() == "lines"
+
+
 def test_draw_over_an_opened_image(make_window, open_images, write_png):
     window = make_window()
     (source,) = open_images(window, [write_png("photo.png", width=64, height=48)])

@@ -376,7 +376,11 @@ class MainWindow(QMainWindow):
             self.canvas.after_label.setText(f"After: {record.label()}{stale}")
 
     def _on_shown(self, record: RunRecord | None) -> None:
-        self._refresh_canvas()
+        if record is not None and self._pixmaps.get(record) is self.canvas.after_pixmap:
+            self._label_after()  # the same result (a parameter changed): no redraw of big pixmaps
+            self._update_actions()
+        else:
+            self._refresh_canvas()
 
     def _history_clicked(self, entry: QListWidgetItem) -> None:
         record = entry.data(Qt.ItemDataRole.UserRole)
