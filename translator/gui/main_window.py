@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(LIVE_DELAY_MS)
-        self._live_timer.timeout.connect(self.session.rerun)
+        self._live_timer.timeout.connect(self._live_run)
         self._connect_session()
         self._update_actions()
         if registry is not None:
@@ -239,8 +239,8 @@ class MainWindow(QMainWindow):
         self.messages.show_message(text, "info")
 
     def _show_zoom(self, zoom: float) -> None:
-        self.zoom_label.setText(f"{zoom * 100:.0f}%" if self.canvas.before_pixmap or self.canvas.after_pixmap
-                                else "")
+        shown = self.canvas.before_pixmap is not None or self.canvas.after_pixmap is not None
+        self.zoom_label.setText(f"{zoom * 100:.0f}%" if shown else "")
 
     # ==== opening images =========================================================================
 
@@ -259,7 +259,9 @@ class MainWindow(QMainWindow):
         self.session.select_image(item)
 
     def close_current(self) -> None:
-        self.session.close_image()
+        """Ctrl+W: close the highlighted image (the generated one, when it is shown)."""
+        row = self.image_list.currentRow()
+        self.session.close_image(row if row >= 0 else None)
 
     def paste(self) -> None:
         """Ctrl+V: image files (URLs) or image data from the clipboard."""
@@ -330,6 +332,11 @@ class MainWindow(QMainWindow):
         self.session.replace_pixels(item, document.to_image(), view, thumbnail(view, THUMB_PX))
         if item is self.images.current and self.sketch_bar.live.isChecked() and self.spec is not None:
             self._live_timer.start()
+
+    def _live_run(self) -> None:
+        item = self.images.current
+        if item is not None and item.sketch is not None and self.spec is not None:
+            self.session.rerun()
 
     def sketch_do(self, what: str) -> None:
         """Undo or redo a stroke of the current sketch."""
