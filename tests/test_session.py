@@ -288,3 +288,23 @@ def test_closing_an_image_forgets_its_results(make_session, tmp_path):
     session.close_image()
     assert len(session.cache) == 0 and session.images.current is None and session.shown is None
     assert seen.args("image_removed")[0][0] == 0
+
+
+def test_a_restored_model_other_than_the_default_is_announced(plugin_registry, tmp_path):
+    from translator.store import ModelCard
+
+    registry = plugin_registry(FakePlugin())
+    store = ModelStore(registry, home=tmp_path / "home")
+    for name in ("first", "second"):
+        store.save(ModelCard(name=name, plugin="fake", translator="echo", config={}, title=name,
+                             source={"kind": "trained"}), {})
+    default = store.default("echo").name
+    other = "first" if default == "second" else "second"
+    settings = MemorySettings()
+    settings.setValue("model/echo", other)
+    session = Session(registry=registry, store=store, engine=Engine(device="cpu", precision="fp32"),
+                      settings=settings)
+    seen = Recorder(session)
+    session.start()
+    assert session.model == other
+    assert seen.texts("info") == [f"Restored from last session for Echo: model {other}"]
