@@ -191,7 +191,11 @@ def test_generator_uses_its_own_slot_and_lists_only_set_parameters(make_session,
     session.set_params({"seed": 2})
     assert not np.allclose(run(session).result.rgb, record.result.rgb)
     rec = RunRecord("dream", None, {"seed": 2, "latent": "", "hints": (), "note": "hi"}, 0.5, record.result)
-    assert rec.label() == "dream seed=2, note=hi (0.5 s)"
+    assert rec.label() == "dream seed=2, note=hi (0.5 s)"  # empty values are left out
+    session.select_translator("echo")
+    session.add_image(OpenImage("pasted", make_image(8, 6)))
+    session.set_params({**session.params, "mode": "hard"})
+    assert run(session).label().startswith("echo mode=hard, seed=7 (")  # seeds and changed values
 
 
 def test_translator_error_and_a_crashing_plugin_disabled_after_strikes(make_session):

@@ -50,6 +50,12 @@ EVENTS = (
 )
 
 
+def worth_naming(spec: TranslatorSpec, params: dict[str, Any]) -> tuple[str, ...]:
+    """The parameters a history entry names: seeds, and every value other than its default."""
+    return tuple(p.name for p in spec.params
+                 if isinstance(p, Seed) or params.get(p.name, p.default_value) != p.default_value)
+
+
 class MemorySettings:
     """Preferences kept in a dict, with the `value`/`setValue` interface of QSettings."""
 
@@ -469,6 +475,7 @@ class Session:
             return None
         image = item.image if spec.task.needs_input else None
         device, precision, result_view = self.device, self.precision, self.result_view
+        labelled = worth_naming(spec, params)
 
         def work(progress: Any, cancel: threading.Event) -> RunRecord:
             start = time.perf_counter()
@@ -480,7 +487,8 @@ class Session:
             warnings: list[str] = []
             result = engine.run(spec, model, image, params, progress=progress, cancel=cancel, warn=warnings.append)
             record = RunRecord(translator=spec.name, model=loaded_name, params=dict(params),
-                               seconds=time.perf_counter() - start, result=result, warnings=tuple(warnings))
+                               seconds=time.perf_counter() - start, result=result, warnings=tuple(warnings),
+                               labelled=labelled)
             if result_view is not None:
                 record.view = result_view(result)
             return record

@@ -52,10 +52,13 @@ class RunRecord:
     """A display form of the result made by the GUI (a QImage), kept with it."""
     warnings: tuple[str, ...] = ()
     """What the translator said about the input (`RunContext.warn`), shown in the status bar."""
+    labelled: tuple[str, ...] | None = None
+    """The parameters worth naming in `label()` (None: every one that is set)."""
 
     def label(self) -> str:
-        """One line for the history list."""
-        shown = ", ".join(f"{k}={_short(v)}" for k, v in self.params.items() if not _empty(v))
+        """One line for the history list: the parameters in `labelled` that are set."""
+        shown = ", ".join(f"{k}={_short(v)}" for k, v in self.params.items()
+                          if not _empty(v) and (self.labelled is None or k in self.labelled))
         model = f" [{self.model}]" if self.model else ""
         return f"{self.translator}{model} {shown} ({self.seconds:.1f} s)".replace("  ", " ")
 
