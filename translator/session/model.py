@@ -134,7 +134,7 @@ class Session:
                           on_failed=lambda exc: self.events.error.emit("Could not load plugins", exc))
 
     def _loaded(self, loaded: tuple[Any, Any]) -> None:
-        from translator.device import DeviceInfo
+        from translator.device import PRECISIONS, DeviceInfo
 
         registry, devices = loaded
         self.registry = registry
@@ -155,7 +155,8 @@ class Session:
             saved = self.settings.value("device", None)
             names = [d.name for d in self.devices]
             self.device = saved if saved in names else (names[0] if names else "cpu")
-            self.precision = str(self.settings.value("precision", "auto") or "auto")
+            precision = self.settings.value("precision", "auto")
+            self.precision = precision if precision in PRECISIONS else "auto"
         self.is_ready = True
         saved = self.settings.value("translator", None)
         self.events.plugins_changed.emit()
