@@ -118,7 +118,7 @@ def test_parameter_controls_change_what_the_translator_receives(make_window, ope
     controls["note"].set_value("hi")
     first = window.shown_record
     assert window.canvas.after_pixmap is not None and window.shown_record is first  # result kept
-    assert "parameters changed" in window.canvas.after_label.text()
+    assert "out of date" in window.canvas.after_label.text()
     record = run_wait(window)
     assert RECEIVED["echo"] == {"strength": 0.25, "size": 8, "mode": "hard", "flip": True, "seed": 123456,
                                 "note": "hi", "latent": ""}

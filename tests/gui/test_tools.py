@@ -61,6 +61,10 @@ def test_sketch_reruns_after_a_pause(make_window, qtbot):
     record = blocker.args[0]
     np.testing.assert_allclose(record.result.rgb, 1 - item.image.rgb, atol=1e-5)
     assert window.shown_record is record
+    drawn = window.canvas.before_pixmap.toImage()
+    drag(view, at(view, 60, 300), at(view, 250, 300))  # the next stroke shows at once, beside the result
+    assert window.canvas.before_pixmap.toImage() != drawn and window.shown_record is record
+    assert "out of date" in window.canvas.after_label.text()
 
 
 def test_new_sketch_picks_a_translator_made_for_drawings(make_window):

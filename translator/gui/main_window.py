@@ -356,6 +356,8 @@ class MainWindow(QMainWindow):
             thumbnail(item.view, THUMB_PX) if isinstance(item.view, QImage) else None))
         if item is self.session.generated:
             self._highlight_target()
+        elif item is self.images.current:
+            self._refresh_canvas()  # new pixels in the before pane (a sketch stroke)
 
     def _highlight_target(self) -> None:
         """Highlight the image the canvas shows: the generated slot for a generator."""
@@ -379,7 +381,7 @@ class MainWindow(QMainWindow):
     def _label_after(self) -> None:
         record = self.shown_record
         if record is not None:
-            stale = "  (parameters changed: Ctrl+Return to run)" if self.session.is_stale(record) else ""
+            stale = "  (out of date: Ctrl+Return to run)" if self.session.is_stale(record) else ""
             self.canvas.after_label.setText(f"After: {record.label()}{stale}")
 
     def _on_shown(self, record: RunRecord | None) -> None:

@@ -38,7 +38,7 @@ EVENTS = (
     "image_added",       # (item: OpenImage)
     "image_removed",     # (index: int, item: OpenImage)
     "image_changed",     # (item: OpenImage)  new pixels or a new thumbnail
-    "current_changed",   # (item: OpenImage | None)
+    "current_changed",   # (item: OpenImage | None)  `shown` is already its result to show
     "opened",            # (added: list[OpenImage])  after each open, also when nothing was new
     "plugins_changed",   # ()  a plugin was disabled: the list of translators changed
     "translator_changed",  # (spec: TranslatorSpec | None)  params and model are already set
@@ -361,8 +361,8 @@ class Session:
         """Make an open image (or index; None or -1: none) current and show its latest result."""
         index = item if isinstance(item, int) else (-1 if item is None else self.images.index_of(item))
         self.images.current_index = index
+        self.shown = self._best()
         self.events.current_changed.emit(self.images.current)
-        self._show_best()
         self.events.history_changed.emit()
 
     def close_image(self, index: int | None = None) -> None:
@@ -422,9 +422,9 @@ class Session:
         self.shown = record
         self.events.shown_changed.emit(record)
 
-    def _show_best(self) -> None:
-        """Show the cached result of the current settings, else keep the target's shown result
-        (a parameter changed), else the target's latest run."""
+    def _best(self) -> RunRecord | None:
+        """The cached result of the current settings, else the target's shown result (kept
+        when a parameter changed), else the target's latest run."""
         target = self.target()
         key = self.current_key()
         record = self.cache.get(key) if key is not None else None
@@ -433,7 +433,10 @@ class Session:
                 record = self.shown
             elif target.history:
                 record = target.history[-1]
-        self.show(record)
+        return record
+
+    def _show_best(self) -> None:
+        self.show(self._best())
 
     # ==== running ================================================================================
 
