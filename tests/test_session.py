@@ -138,13 +138,20 @@ def test_a_run_may_start_as_soon_as_the_previous_result_is_announced(make_sessio
     def again(outcome: Any) -> None:
         results.append(outcome)
         if len(results) == 1:
-            session.set_params({**session.params, "strength": 0.0})
+            session.select_translator("slow")
+            session.set_params({"steps": 40})  # about 1 s
             results.append(session.run())
 
     session.events.run_finished.connect(again)
     session.run()
+    for _ in range(100):  # until the first run's result is in, and the second run started
+        if len(results) >= 2:
+            break
+        session.runner.process(0.1)
+    session.runner.process(0.2)  # the first run's end, too: the second run is still known
+    assert results[1] is not None and session.busy and session.run_task is results[1]
     wait(session)
-    assert results[1] is not None and isinstance(results[2], RunRecord)
+    assert isinstance(results[2], RunRecord) and results[2].translator == "slow" and not session.busy
 
 
 def test_cancel_stops_a_slow_translator(make_session):
@@ -162,6 +169,16 @@ def test_cancel_stops_a_slow_translator(make_session):
     assert isinstance(seen.args("run_finished")[-1][0], Cancelled)
     assert "Cancelled" in seen.texts("info") and session.shown is None and not session.busy
     assert seen.args("busy_changed") == [(True,), (False,)]
+
+
+def test_batch_is_over_for_listeners_of_its_report(make_session, tmp_path):
+    session, _ = make_session()
+    session.add_image(OpenImage("pasted", make_image(8, 6)))
+    states = []
+    session.events.batch_finished.connect(lambda report: states.append(session.busy))
+    session.start_batch(session.open_batch_items(), tmp_path / "out")
+    wait(session)
+    assert states == [False]
 
 
 def test_rerun_cancels_the_running_job_and_runs_again(make_session):

@@ -531,8 +531,14 @@ class Session:
                 self._engines[key] = Engine(device=device, precision=precision)
             return self._engines[key]
 
+    def _job_over(self, attr: str) -> None:
+        """A job's outcome is in: forget its task (`attr`) before anyone hears of the outcome,
+        so that a listener may start the next job at once."""
+        setattr(self, attr, None)
+        self.events.busy_changed.emit(self.busy)
+
     def _run_done(self, item: OpenImage, key: Any, record: RunRecord) -> None:
-        self.run_task = None  # before anyone hears of the result, so a next run may start at once
+        self._job_over("run_task")
         if self.registry is not None:
             try:
                 self.registry.plugin_succeeded(self.registry.owner(record.translator))
@@ -553,7 +559,7 @@ class Session:
         self.events.run_finished.emit(record)
 
     def _run_failed(self, spec: TranslatorSpec, exc: BaseException) -> None:
-        self.run_task = None
+        self._job_over("run_task")
         if isinstance(exc, Cancelled):
             if not self._rerun_pending:
                 self.events.info.emit("Cancelled")
@@ -575,8 +581,6 @@ class Session:
         self.events.run_finished.emit(exc)
 
     def _run_ended(self) -> None:
-        self.run_task = None
-        self.events.busy_changed.emit(self.busy)
         if self._rerun_pending:
             self._rerun_pending = False
             self.run()
@@ -622,22 +626,18 @@ class Session:
         self.events.status.emit(f"Batch of {len(items)} image(s)...", 0)
         self.batch_task = self.runner.start(
             work, name="batch", on_progress=self.events.progress.emit, on_done=self._batch_done,
-            on_failed=self._batch_failed, on_finished=self._batch_ended)
+            on_failed=self._batch_failed)
         self.events.busy_changed.emit(True)
         return self.batch_task
 
     def _batch_done(self, report: BatchReport) -> None:
-        self.batch_task = None
+        self._job_over("batch_task")
         self.events.batch_finished.emit(report)
 
     def _batch_failed(self, exc: BaseException) -> None:
-        self.batch_task = None
+        self._job_over("batch_task")
         self.events.error.emit("Batch failed", exc)
         self.events.batch_finished.emit(exc)
-
-    def _batch_ended(self) -> None:
-        self.batch_task = None
-        self.events.busy_changed.emit(self.busy)
 
     # ==== models =================================================================================
 
