@@ -42,7 +42,7 @@ class Param:
 
     @property
     def default_value(self) -> Any:
-        return getattr(self, "default")
+        return self.default
 
     def parse(self, text: str) -> Any:
         """Convert a command-line string into a validated value; raises `ParameterError`."""
@@ -57,7 +57,7 @@ class Param:
         out: dict[str, Any] = {"name": self.name, "kind": self.kind, "title": self.label}
         for key, value in vars(self).items():
             if key not in ("name", "title"):
-                out[key] = _jsonable(value)
+                out[key] = jsonable(value)
         return out
 
     def _fail(self, value: Any, why: str) -> ParameterError:
@@ -362,15 +362,31 @@ def parse_assignments(items: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """`value` with colour points as `{"x", "y", "rgb"}` dicts, tuples as lists (for JSON)."""
     if isinstance(value, ColorPoint):
         return {"x": value.x, "y": value.y, "rgb": list(value.rgb)}
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
 __all__ = [
-    "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "Color", "ColorPoint",
-    "ColorPoints", "resolve_params", "parse_assignments", "SEED_MAX",
+    "SEED_MAX",
+    "Bool",
+    "Choice",
+    "Color",
+    "ColorPoint",
+    "ColorPoints",
+    "FilePath",
+    "Float",
+    "Int",
+    "Param",
+    "Seed",
+    "Text",
+    "jsonable",
+    "parse_assignments",
+    "resolve_params",
 ]

@@ -159,6 +159,7 @@ def spec() -> api.TranslatorSpec:
         build=build,
         translate=translate,
         check_input=check_input,
+        takes_drawing=True,
         default_config=DEFAULT_CONFIG,
         models_dir=MODELS_DIR,
         size_multiple=SIZE_MULTIPLE,

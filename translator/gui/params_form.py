@@ -57,6 +57,8 @@ class ParamControl(QWidget):
     """One parameter's control: `value()` / `set_value()` and a `changed` signal."""
 
     changed = Signal()
+    run_requested = Signal()
+    """The user asked for a result now (a new random seed)."""
 
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -162,14 +164,16 @@ class SeedControl(ParamControl):
         self.spin.valueChanged.connect(lambda _v: self.changed.emit())
         self.random_button = QToolButton()
         self.random_button.setText("Random")
-        self.random_button.setToolTip("Pick a random seed")
+        self.random_button.setToolTip("Pick a random seed and run")
         self.random_button.clicked.connect(self.randomise)
         self._layout.addWidget(self.spin, 1)
         self._layout.addWidget(self.random_button)
         self.set_value(param.default)
 
     def randomise(self) -> None:
+        """A new random seed, then `run_requested`."""
         self.set_value(random.randint(0, SEED_MAX))
+        self.run_requested.emit()
 
     def value(self) -> int:
         return int(self.spin.value())
@@ -378,9 +382,11 @@ def control_for(param: Param) -> ParamControl:
 
 
 class ParamForm(QWidget):
-    """A form of controls for a translator's parameters; `changed` fires on any edit."""
+    """A form of controls for a translator's parameters; `changed` fires on any edit,
+    `run_requested` when a control asks for a result at once (the seed's Random button)."""
 
     changed = Signal()
+    run_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -398,6 +404,7 @@ class ParamForm(QWidget):
         for param in self.params:
             control = control_for(param)
             control.changed.connect(self.changed.emit)
+            control.run_requested.connect(self.run_requested.emit)
             label = QLabel(param.label)
             label.setWordWrap(True)
             label.setToolTip(param_tooltip(param))
