@@ -42,7 +42,7 @@ class Param:
 
     @property
     def default_value(self) -> Any:
-        return getattr(self, "default")
+        return self.default
 
     def parse(self, text: str) -> Any:
         """Convert a command-line string into a validated value; raises `ParameterError`."""
@@ -57,7 +57,7 @@ class Param:
         out: dict[str, Any] = {"name": self.name, "kind": self.kind, "title": self.label}
         for key, value in vars(self).items():
             if key not in ("name", "title"):
-                out[key] = _jsonable(value)
+                out[key] = jsonable(value)
         return out
 
     def _fail(self, value: Any, why: str) -> ParameterError:
@@ -66,15 +66,26 @@ class Param:
 
 @dataclass(frozen=True, kw_only=True)
 class Choice(Param):
-    """One of a fixed set of strings."""
+    """One of a fixed set of strings.
+
+    labels: what a UI shows for each choice, in the same order (the choices themselves stay the
+        values on the command line); empty: the choices.
+    """
 
     choices: tuple[str, ...]
     default: str
+    labels: tuple[str, ...] = ()
     kind = "choice"
 
     def __post_init__(self) -> None:
         if self.default not in self.choices:
             raise ValueError(f"default {self.default!r} of {self.name!r} is not among {self.choices}")
+        if self.labels and len(self.labels) != len(self.choices):
+            raise ValueError(f"{self.name!r} has {len(self.labels)} labels for {len(self.choices)} choices")
+
+    def label_of(self, choice: str) -> str:
+        """What a UI shows for `choice`."""
+        return self.labels[self.choices.index(choice)] if self.labels else choice
 
     def validate(self, value: Any) -> str:
         if value not in self.choices:
@@ -409,15 +420,33 @@ def parse_assignments(items: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """`value` with colour points as `{"x", "y", "rgb"}` dicts, tuples as lists (for JSON)."""
     if isinstance(value, ColorPoint):
         return {"x": value.x, "y": value.y, "rgb": list(value.rgb)}
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
 __all__ = [
-    "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "Color", "ColorPoint",
-    "ColorPoints", "Subset", "Ints", "resolve_params", "parse_assignments", "SEED_MAX",
+    "SEED_MAX",
+    "Bool",
+    "Choice",
+    "Color",
+    "ColorPoint",
+    "ColorPoints",
+    "FilePath",
+    "Float",
+    "Int",
+    "Ints",
+    "Param",
+    "Seed",
+    "Subset",
+    "Text",
+    "jsonable",
+    "parse_assignments",
+    "resolve_params",
 ]

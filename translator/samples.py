@@ -28,7 +28,8 @@ class Sample:
 
     title: the menu text. translator: the name of the translator it opens with.
     image: an image file (`Path`), or a factory `() -> array` returning (H, W, 3) RGB, uint8 or
-        float32 in [0, 1], called when the entry is chosen.
+        float32 in [0, 1], called when the entry is chosen; None for a generator's sample, which
+        needs no image (choosing it runs the generator with `params`).
     params: parameter values set when the entry is chosen (checked against the translator's
         `params`; the others keep their current values).
     description: one sentence shown as the entry's tooltip.
@@ -36,7 +37,7 @@ class Sample:
 
     title: str
     translator: str
-    image: Path | Callable[[], Any]
+    image: Path | Callable[[], Any] | None
     params: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
 
@@ -61,7 +62,10 @@ def checked_samples(plugin: str, samples: Iterable[object],
         if not sample.title or not isinstance(sample.title, str):
             problems.append(f"{where} has no title; left out")
             continue
-        if not callable(sample.image) and not Path(sample.image).is_file():
+        if sample.image is None and spec.task.needs_input:
+            problems.append(f"{where} has no image, but {spec.name!r} needs one; left out")
+            continue
+        if sample.image is not None and not callable(sample.image) and not Path(sample.image).is_file():
             problems.append(f"{where}: image {sample.image} is not a file; left out")
             continue
         try:

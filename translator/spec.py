@@ -220,6 +220,7 @@ class TranslatorSpec:
     training: how `translator-train` fine-tunes it, or None if it cannot be trained.
     check_input: optional cheap look at an input before it runs (see `CheckInputFn`): a message
         returned is reported as a warning about that input, whatever backend runs the network.
+    takes_drawing: made for line drawings: the app's "New sketch" picks this translator.
     """
 
     name: str
@@ -242,6 +243,7 @@ class TranslatorSpec:
     needs_grad: bool = False
     training: TrainingSpec | None = None
     check_input: CheckInputFn | None = None
+    takes_drawing: bool = False
 
     def __post_init__(self) -> None:
         if not self.weights and self.training is not None:
@@ -285,4 +287,5 @@ class TranslatorSpec:
             "config": [p.describe() for p in self.config],
             "trainable": self.training is not None,
             "weights": self.weights,
+            "takes_drawing": self.takes_drawing,
         }

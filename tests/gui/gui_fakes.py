@@ -70,10 +70,10 @@ ALL_PARAMS = (
 
 
 def _spec(name: str, translate: Callable[..., Any], *, task: api.TaskKind = api.TaskKind.IMAGE_TO_IMAGE,
-          params: tuple[api.Param, ...] = ()) -> api.TranslatorSpec:
+          params: tuple[api.Param, ...] = (), takes_drawing: bool = False) -> api.TranslatorSpec:
     return api.TranslatorSpec(name=name, title=name.capitalize(), description=f"fake {name}", task=task,
                               build=_identity, translate=translate, params=params,
-                              tileable=True, tile_overlap=4)
+                              tileable=True, tile_overlap=4, takes_drawing=takes_drawing)
 
 
 class FakePlugin:
@@ -91,6 +91,16 @@ class FakePlugin:
             _spec("hinted", _hints, task=api.TaskKind.IMAGE_WITH_HINTS,
                   params=(api.ColorPoints(name="hints"),)),
         ]
+
+
+class DrawingPlugin:
+    """A translator made for line drawings (`takes_drawing`): inverts them."""
+
+    __name__ = "drawing"
+
+    @api.hookimpl
+    def translator_translators(self) -> list[api.TranslatorSpec]:
+        return [_spec("lines", lambda model, images, params, ctx: 1 - images, takes_drawing=True)]
 
 
 class CrashPlugin:

@@ -35,7 +35,7 @@ def test_resources_exist():
     samples = resources.samples()
     assert {s.translator for s in samples} >= {"pix2pix", "colorize", "cyclegan"}
     for sample in samples:
-        assert read_image(sample.image).width > 0
+        assert sample.image is None or read_image(sample.image).width > 0
     assert "paneLabel" in resources.style_sheet()
 
 

@@ -50,7 +50,7 @@ def test_the_dialog_downloads_and_selects_the_model_and_the_hint_names_the_catal
     server.add("horse2zebra.pth", jz_generator_bytes(1))
     server.add("zebra2horse.pth", jz_generator_bytes(2))
     window.translator_picker.select("cyclegan")
-    assert window.catalog_hint.isVisible() and "Get models" in window.catalog_hint.text()
+    assert window.side_panel.catalog_hint.isVisible() and "Get models" in window.side_panel.catalog_hint.text()
     dialog = _dialog(window, qtbot)
     item = dialog.item_for("cyclegan/horse2zebra")
     assert item is not None and item.text(4) == "" and "BSD" in item.text(2) and "horses" in item.text(3)
@@ -65,7 +65,7 @@ def test_the_dialog_downloads_and_selects_the_model_and_the_hint_names_the_catal
     assert window.model_picker.current_model() == "horse2zebra"
     assert dialog.item_for("cyclegan/horse2zebra").text(4) == "installed"
     assert "Installed" in dialog.status.text()
-    assert not window.catalog_hint.isVisible()
+    assert not window.side_panel.catalog_hint.isVisible()
 
 
 def test_a_download_can_be_cancelled(window, qtbot, server):

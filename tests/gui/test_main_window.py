@@ -13,8 +13,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from translator.errors import Cancelled, PluginError
-from translator.gui.state import RunRecord
 from translator.imageio import read_image
+from translator.session.state import RunRecord
 
 pytestmark = pytest.mark.gui
 
@@ -118,6 +118,7 @@ def test_parameter_controls_change_what_the_translator_receives(make_window, ope
     controls["note"].set_value("hi")
     first = window.shown_record
     assert window.canvas.after_pixmap is not None and window.shown_record is first  # result kept
+    assert "out of date" in window.canvas.after_label.text()
     record = run_wait(window)
     assert RECEIVED["echo"] == {"strength": 0.25, "size": 8, "mode": "hard", "flip": True, "seed": 123456,
                                 "note": "hi", "latent": ""}
@@ -224,7 +225,43 @@ def test_generator_runs_without_an_image(make_window, run_wait):
     window.param_form.controls["seed"].set_value(2)
     other = run_wait(window)
     assert not np.allclose(other.result.rgb, record.result.rgb)
-    assert len(window._generated.history) == 2
+    assert len(window.session.generated.history) == 2
+
+
+def test_generator_with_a_photo_open(make_window, open_images, run_wait, write_png, qtbot):
+    window = make_window()
+    open_images(window, [write_png("photo.png")])
+    assert window.image_list.currentRow() == 0
+    window.translator_picker.select("dream")
+    assert window.canvas.placeholder.text().startswith("Press Run")  # not "Drop images here"
+    assert window.canvas.before_pixmap is None and window.image_list.currentRow() == -1
+    record = run_wait(window)
+    generated = window.images.index_of(window.session.generated)
+    assert window.image_list.currentRow() == generated  # the image shown is the one highlighted
+    seed = window.param_form.values()["seed"]
+    with qtbot.waitSignal(window.run_finished, timeout=10000) as blocker:
+        window.param_form.controls["seed"].random_button.click()  # a new seed, and a run
+    assert blocker.args[0] is not record and blocker.args[0].params["seed"] != seed
+    assert window.history_list.item(0).text().startswith(f"dream seed={blocker.args[0].params['seed']} (")
+    window.translator_picker.select("echo")
+    assert window.image_list.currentRow() == 0 and window.canvas.before_pixmap is not None
+    assert window.canvas.placeholder.text().startswith("Drop images here")
+
+
+def test_help_menu_and_zoom_in_the_status_bar(make_window, open_images, write_png):
+    window = make_window()
+    menus = [a.text() for a in window.menuBar().actions()]
+    assert menus[-1] == "&Help"
+    from translator.gui.help import shortcuts_text, versions_text
+
+    text = shortcuts_text(window.actions())
+    assert "Ctrl+Return" in text and "Run" in text and "Esc" in text
+    assert "running on: cpu (fp32)" in versions_text("cpu", "fp32")
+    open_images(window, [write_png("in.png", width=400, height=300)])
+    window.actual_action.trigger()
+    assert window.zoom_label.text() == "100%"
+    window.fit_action.trigger()
+    assert window.zoom_label.text() == f"{window.canvas.before.zoom * 100:.0f}%" != "100%"
 
 
 def test_history_click_shows_that_result(make_window, open_images, run_wait, write_png):
@@ -272,6 +309,7 @@ def test_settings_persist_translator_params_and_geometry(make_window, tmp_path):
     again = make_window(settings_file=settings_file)
     assert again.spec.name == "echo"
     assert again.param_form.values()["strength"] == pytest.approx(0.3)
+    assert any(m.startswith("Restored from last session for Echo: Strength = 0.3") for m in again.messages.texts("info"))
     assert again.height() == 570  # the offscreen screen is 800 px wide: only the height is free
 
 

@@ -54,7 +54,8 @@ def test_each_param_type_gets_its_control(form):
     for param, kind in zip(PARAMS, KINDS):
         assert type(form.controls[param.name]) is kind
         assert type(control_for(param)) is kind
-    assert form.controls["mode"].toolTip() == "the mode"
+    tip = form.controls["mode"].toolTip()  # rich text, so Qt wraps it; the technical name last
+    assert tip.startswith("<qt>the mode") and "--param mode=" in tip
 
 
 def test_defaults_then_values_round_trip(form):
@@ -115,3 +116,29 @@ def test_color_button_opens_a_dialog_and_shows_the_colour(form, qtbot, monkeypat
     monkeypatch.setattr(QColorDialog, "getColor", staticmethod(lambda *a: QColor()))  # cancelled
     tint.button.click()
     assert form.values()["tint"] == "#123456"
+
+
+def test_choices_show_their_labels_and_keep_their_values(qtbot):
+    param = api.Choice(name="direction", choices=("AtoB", "BtoA"), default="AtoB",
+                       labels=("Photo -> painting", "Painting -> photo"), help="which way " * 40)
+    form = ParamForm()
+    qtbot.addWidget(form)
+    form.set_params([param], {"direction": "BtoA"})
+    control = form.controls["direction"]
+    assert control.combo.currentText() == "Painting -> photo" and control.value() == "BtoA"
+    control.combo.setCurrentIndex(0)
+    assert form.values() == {"direction": "AtoB"}
+    label = form._form.labelForField(control)
+    assert label.wordWrap() and "--param direction=" in label.toolTip()
+    with pytest.raises(ValueError, match="2 labels for 3 choices"):
+        api.Choice(name="x", choices=("a", "b", "c"), default="a", labels=("A", "B"))
+
+
+def test_the_built_in_plugins_speak_an_artists_words():
+    from translator_plugins.cyclegan.plugin import DIRECTION
+    from translator_plugins.stylegan.plugin import PARAMS
+
+    assert DIRECTION.label_of("AtoB") == "Photo -> painting" and DIRECTION.choices == ("AtoB", "BtoA")
+    titles = {p.name: p.label for p in PARAMS}
+    assert titles["truncation"] == "Variety (truncation)"
+    assert "psi" in next(p.help for p in PARAMS if p.name == "truncation")  # the technical name stays

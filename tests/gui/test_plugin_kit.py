@@ -50,7 +50,7 @@ class KitPlugin:
 
 
 def _visible_model_row(window) -> bool:
-    return window.model_picker.isVisibleTo(window) and window.import_button.isVisibleTo(window)
+    return window.model_picker.isVisibleTo(window) and window.side_panel.import_button.isVisibleTo(window)
 
 
 def test_a_filter_without_weights_shows_no_model_picker(make_window):

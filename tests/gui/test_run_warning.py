@@ -6,7 +6,7 @@ from typing import Any
 from gui_fakes import _identity
 
 from translator import api
-from translator.gui.state import RunRecord
+from translator.session.state import RunRecord
 
 
 class WarningPlugin:

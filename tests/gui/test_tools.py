@@ -62,6 +62,19 @@ def test_sketch_reruns_after_a_pause(make_window, qtbot):
     record = blocker.args[0]
     np.testing.assert_allclose(record.result.rgb, 1 - item.image.rgb, atol=1e-5)
     assert window.shown_record is record
+    drawn = window.canvas.before_pixmap.toImage()
+    drag(view, at(view, 60, 300), at(view, 250, 300))  # the next stroke shows at once, beside the result
+    assert window.canvas.before_pixmap.toImage() != drawn and window.shown_record is record
+    assert "out of date" in window.canvas.after_label.text()
+
+
+def test_new_sketch_picks_a_translator_made_for_drawings(make_window):
+    from gui_fakes import DrawingPlugin, FakePlugin
+
+    window = make_window(FakePlugin(), DrawingPlugin())
+    window.translator_picker.select("echo")
+    window.new_sketch()
+    assert window.spec.name == "lines" and window.translator_picker.current_name() == "lines"
 
 
 def test_draw_over_an_opened_image(make_window, open_images, write_png):
@@ -134,12 +147,12 @@ def test_batch_reuses_cached_results_and_names_the_image_at_work(make_window, op
     opened = open_images(window, [write_png("a.png", seed=1), write_png("b.png", seed=2)])
     window.image_list.setCurrentRow(window.images.index_of(opened[0]))
     cached = run_wait(window)
-    engine = window._engine("cpu", "fp32")
+    engine = window.session.engine("cpu", "fp32")
     runs, messages = [], []
     real_run = engine.run
     monkeypatch.setattr(engine, "run", lambda spec, model, image, *a, **k: runs.append(image) or real_run(
         spec, model, image, *a, **k))
-    monkeypatch.setattr(window, "_on_progress", lambda fraction, message: messages.append(message))
+    window.session.events.progress.connect(lambda fraction, message: messages.append(message))
     with qtbot.waitSignal(window.batch_finished, timeout=10000) as blocker:
         window.start_batch(window.open_batch_items(), tmp_path / "out", "png")
     report = blocker.args[0]

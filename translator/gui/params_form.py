@@ -8,6 +8,7 @@ exactly what the translator receives (validated by `resolve_params`).
 """
 from __future__ import annotations
 
+import html
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,9 +29,11 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
+from translator.gui.hints import ColorPalette
 from translator.params import (
     SEED_MAX,
     Bool,
@@ -54,11 +57,13 @@ class ParamControl(QWidget):
     """One parameter's control: `value()` / `set_value()` and a `changed` signal."""
 
     changed = Signal()
+    run_requested = Signal()
+    """The user asked for a result now (a new random seed)."""
 
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.param = param
-        self.setToolTip(param.help)
+        self.setToolTip(param_tooltip(param))
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
 
@@ -73,16 +78,18 @@ class ChoiceControl(ParamControl):
     def __init__(self, param: Choice, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
         self.combo = QComboBox()
-        self.combo.addItems(list(param.choices))
+        for choice in param.choices:
+            self.combo.addItem(param.label_of(choice), choice)
+            self.combo.setItemData(self.combo.count() - 1, f"{param.name}={choice}", Qt.ItemDataRole.ToolTipRole)
         self.combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self._layout.addWidget(self.combo)
         self.set_value(param.default)
 
     def value(self) -> str:
-        return self.combo.currentText()
+        return str(self.combo.currentData())
 
     def set_value(self, value: Any) -> None:
-        self.combo.setCurrentIndex(max(self.combo.findText(str(value)), 0))
+        self.combo.setCurrentIndex(max(self.combo.findData(str(value)), 0))
 
 
 class NumberControl(ParamControl):
@@ -157,14 +164,16 @@ class SeedControl(ParamControl):
         self.spin.valueChanged.connect(lambda _v: self.changed.emit())
         self.random_button = QToolButton()
         self.random_button.setText("Random")
-        self.random_button.setToolTip("Pick a random seed")
+        self.random_button.setToolTip("Pick a random seed and run")
         self.random_button.clicked.connect(self.randomise)
         self._layout.addWidget(self.spin, 1)
         self._layout.addWidget(self.random_button)
         self.set_value(param.default)
 
     def randomise(self) -> None:
+        """A new random seed, then `run_requested`."""
         self.set_value(random.randint(0, SEED_MAX))
+        self.run_requested.emit()
 
     def value(self) -> int:
         return int(self.spin.value())
@@ -265,7 +274,12 @@ class ColorControl(ParamControl):
 
 class ColorPointsControl(ParamControl):
     """Colour hints: placed, moved and removed on the canvas (see `HintTool`); here the count,
-    the colour for new hints (a colour picker) and a button to clear them."""
+    the colour for new hints (a picker and a palette of recent colours), a button to clear them
+    and whether the translator runs again by itself a moment after each change (`live`).
+
+    color: the colour new hints take when `pick_from_image` is False (the last one chosen);
+    with `pick_from_image` True they take the predicted colour at the click (`hint_color`).
+    """
 
     def __init__(self, param: ColorPoints, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
@@ -274,18 +288,36 @@ class ColorPointsControl(ParamControl):
         self.pick_from_image = True
         self.count = QLabel()
         self.color_button = QPushButton("Colour...")
-        self.color_button.setToolTip("Colour of new hints (by default a new hint takes the "
-                                     "colour under the click)")
+        self.color_button.setToolTip("Colour of new hints (until one is chosen, a new hint takes the "
+                                     "predicted colour under the click)")
         self.color_button.clicked.connect(self.choose_color)
+        self.auto_button = QToolButton()
+        self.auto_button.setText("Auto")
+        self.auto_button.setToolTip("New hints take the predicted colour under the click again")
+        self.auto_button.clicked.connect(self.use_predicted)
         self.clear_button = QToolButton()
         self.clear_button.setText("Clear")
         self.clear_button.clicked.connect(lambda: self.set_value(()))
-        self._layout.addWidget(self.count, 1)
-        self._layout.addWidget(self.color_button)
-        self._layout.addWidget(self.clear_button)
-        self.setToolTip((param.help + "\n" if param.help else "") +
-                        "Click the image to add a hint, drag one to move it, right-click to remove "
-                        "it, double-click to change its colour.")
+        self.palette = ColorPalette()
+        self.palette.chosen.connect(self.set_color)
+        self.live = QCheckBox("Run after each change")
+        self.live.setToolTip("Run the translator again a moment after a hint is added, moved, "
+                             "recoloured or removed")
+        self.live.setChecked(True)
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        top = QWidget()
+        buttons = QHBoxLayout(top)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        for widget, stretch in ((self.count, 1), (self.color_button, 0), (self.auto_button, 0),
+                                (self.clear_button, 0)):
+            buttons.addWidget(widget, stretch)
+        for widget in (top, self.palette, self.live):
+            column.addWidget(widget)
+        self._layout.addWidget(box, 1)
+        self.setToolTip(param_tooltip(param, "Click the image to add a hint, drag one to move it, "
+                                             "right-click to remove it, double-click to change its colour."))
         self.set_value(param.default)
 
     def choose_color(self) -> None:
@@ -294,9 +326,20 @@ class ColorPointsControl(ParamControl):
             self.set_color(color)
 
     def set_color(self, color: QColor) -> None:
+        """New hints take `color` from now on; it goes first in the palette."""
         self.color = QColor(color)
         self.pick_from_image = False
-        self.color_button.setStyleSheet(f"background-color: {color.name()};")
+        self.color_button.setStyleSheet(f"background-color: {self.color.name()};")
+        self.palette.use(self.color)
+
+    def use_predicted(self) -> None:
+        """New hints take the predicted colour under the click again."""
+        self.pick_from_image = True
+        self.color_button.setStyleSheet("")
+
+    def chosen_color(self) -> QColor | None:
+        """The colour the user chose for new hints, None while they take the predicted one."""
+        return None if self.pick_from_image else QColor(self.color)
 
     def value(self) -> tuple[ColorPoint, ...]:
         return self._points
@@ -305,9 +348,23 @@ class ColorPointsControl(ParamControl):
         points = self.param.validate(value)
         if points == self._points and self.count.text():
             return
+        recolored = _recolored(self._points, points)
         self._points = points
         self.count.setText(f"{len(points)} hint(s)")
+        if recolored is not None:  # a hint given a new colour: new hints take it too
+            self.set_color(recolored)
         self.changed.emit()
+
+
+def _recolored(old: tuple[ColorPoint, ...], new: tuple[ColorPoint, ...]) -> QColor | None:
+    """The new colour when `new` is `old` with exactly one hint recoloured in place, else None."""
+    if len(old) != len(new):
+        return None
+    changed = [(a, b) for a, b in zip(old, new) if a != b]
+    if len(changed) != 1:
+        return None
+    a, b = changed[0]
+    return QColor(*b.rgb) if (a.x, a.y) == (b.x, b.y) and a.rgb != b.rgb else None
 
 
 _CONTROLS: dict[type, type[ParamControl]] = {
@@ -325,9 +382,11 @@ def control_for(param: Param) -> ParamControl:
 
 
 class ParamForm(QWidget):
-    """A form of controls for a translator's parameters; `changed` fires on any edit."""
+    """A form of controls for a translator's parameters; `changed` fires on any edit,
+    `run_requested` when a control asks for a result at once (the seed's Random button)."""
 
     changed = Signal()
+    run_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -345,8 +404,10 @@ class ParamForm(QWidget):
         for param in self.params:
             control = control_for(param)
             control.changed.connect(self.changed.emit)
+            control.run_requested.connect(self.run_requested.emit)
             label = QLabel(param.label)
-            label.setToolTip(param.help)
+            label.setWordWrap(True)
+            label.setToolTip(param_tooltip(param))
             self._form.addRow(label, control)
             self.controls[param.name] = control
         if values:
@@ -372,6 +433,14 @@ class ParamForm(QWidget):
 
     def color_points_control(self) -> ColorPointsControl | None:
         return next((c for c in self.controls.values() if isinstance(c, ColorPointsControl)), None)
+
+
+def param_tooltip(param: Param, extra: str = "") -> str:
+    """A parameter's help in rich text (so Qt wraps it at a readable width), then `extra`, then
+    its technical name as the command line takes it."""
+    parts = [html.escape(text) for text in (param.help, extra) if text]
+    parts.append(f"<i>command line: --param {html.escape(param.name)}=...</i>")
+    return "<qt>" + "<br><br>".join(parts) + "</qt>"
 
 
 def _decimals(step: float) -> int:

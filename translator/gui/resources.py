@@ -25,11 +25,16 @@ def style_sheet() -> str:
 
 @lru_cache(maxsize=1)
 def samples() -> tuple[Sample, ...]:
-    """The samples listed in `samples/samples.json` whose files exist."""
+    """The samples listed in `samples/samples.json` whose files exist (entries without a
+    "file" are generator samples: a translator and its "params")."""
     index = SAMPLES / "samples.json"
     if not index.is_file():
         return ()
-    entries = json.loads(index.read_text(encoding="utf-8"))
-    return tuple(Sample(image=SAMPLES / e["file"], title=e["title"], translator=e["translator"],
-                        description=e.get("description", ""))
-                 for e in entries if (SAMPLES / e["file"]).is_file())
+    found = []
+    for entry in json.loads(index.read_text(encoding="utf-8")):
+        image = SAMPLES / entry["file"] if entry.get("file") else None
+        if image is None or image.is_file():
+            found.append(Sample(image=image, title=entry["title"], translator=entry["translator"],
+                                description=entry.get("description", ""),
+                                params=dict(entry.get("params", {}))))
+    return tuple(found)

@@ -1,7 +1,6 @@
-"""Qt-free state of the app: open images, their run history, the result cache, loaded models.
+"""The session's state: open images, their run history, the result cache, loaded models.
 
-Nothing here imports Qt, so all of it is tested without a QApplication; the widgets in this
-package are thin views over these objects.
+Nothing here imports Qt, so all of it is tested without a QApplication.
 """
 from __future__ import annotations
 
@@ -53,10 +52,13 @@ class RunRecord:
     """A display form of the result made by the GUI (a QImage), kept with it."""
     warnings: tuple[str, ...] = ()
     """What the translator said about the input (`RunContext.warn`), shown in the status bar."""
+    labelled: tuple[str, ...] | None = None
+    """The parameters worth naming in `label()` (None: every one that is set)."""
 
     def label(self) -> str:
-        """One line for the history list."""
-        shown = ", ".join(f"{k}={_short(v)}" for k, v in self.params.items())
+        """One line for the history list: the parameters in `labelled` that are set."""
+        shown = ", ".join(f"{k}={_short(v)}" for k, v in self.params.items()
+                          if not _empty(v) and (self.labelled is None or k in self.labelled))
         model = f" [{self.model}]" if self.model else ""
         return f"{self.translator}{model} {shown} ({self.seconds:.1f} s)".replace("  ", " ")
 
@@ -79,6 +81,8 @@ class OpenImage:
     history: list[RunRecord] = field(default_factory=list)
     view: Any = None
     """A display form of the pixels made by the GUI (a QImage), kept with them."""
+    thumb: Any = None
+    """A small display form for lists (a QImage), None until made."""
     sketch: Any = None
     """The sketch document when this image is a drawing on the sketch pad."""
 
@@ -87,6 +91,7 @@ class OpenImage:
         self.image = image
         self.revision += 1
         self.view = None
+        self.thumb = None
 
 
 class ImageList:
@@ -217,6 +222,11 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
     except OSError:
         return a == b
+
+
+def _empty(value: Any) -> bool:
+    """An unset text, path or point list: left out of history labels."""
+    return value is None or (isinstance(value, (str, tuple, list)) and not value)
 
 
 def _short(value: Any) -> str:
