@@ -17,8 +17,8 @@ def _build(config):
     return torch.nn.Conv2d(3, 3, int(config.get("kernel", 1)))
 
 
-def _claim(checkpoint, plugin, context):
-    if plugin not in (None, "toyplugin") or checkpoint.suffix not in (".pth", ".pt"):
+def _claim(checkpoint, context):
+    if checkpoint.suffix not in (".pth", ".pt"):
         return None
     tensors = checkpoint.tensors()
     if "net.weight" not in tensors:

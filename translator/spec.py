@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextvars
 import enum
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -128,16 +129,23 @@ preview), so tiles agree with each other and show no seams.
 """
 
 
+MAX_NAME_LENGTH = 64
+NAME_PATTERN = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{MAX_NAME_LENGTH - 1}}}")
+"""What a translator name may be: it is typed on the command line and used in file names."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class TranslatorSpec:
     """One translator a plugin contributes.
 
-    name: unique id (`--plugin NAME` on the CLI), lowercase letters, digits, '-' and '_'.
+    name: unique id (`--plugin NAME` on the CLI), lowercase letters, digits, '-' and '_'
+        (`NAME_PATTERN`; checked on creation).
     title, description: for humans.
     task: what it does with inputs (see `TaskKind`).
     params: the parameters a UI shows, with defaults.
     default_config: architecture config of a fresh network (JSON-able); stored in model cards.
     build: config -> freshly initialised network (CPU, float32); the store loads weights into it.
+        None only for a translator without weights (empty `default_config`).
     translate: runs a batch (see `TranslateFn`).
     models_dir: folder holding bundled models (`NAME.safetensors` beside `NAME.json` cards).
     size_multiple: inputs are padded (reflect) to a multiple of this and cropped back.
@@ -168,6 +176,21 @@ class TranslatorSpec:
     needs_grad: bool = False
     training: TrainingSpec | None = None
     check_input: CheckInputFn | None = None
+
+    def __post_init__(self) -> None:
+        """Checks the declaration itself, so a mistake shows where the spec is written.
+
+        Raises `ValueError` for a name that is not lowercase letters, digits, '-' and '_'
+        (starting with a letter or digit, at most `MAX_NAME_LENGTH` long), and for `build=None`
+        when the spec has an architecture config (only a translator without weights, whose
+        `default_config` is empty, may leave `build` out).
+        """
+        if not isinstance(self.name, str) or not NAME_PATTERN.fullmatch(self.name):
+            raise ValueError(f"translator name {self.name!r:.80} must be lowercase letters, digits, '-' and '_' "
+                             f"(starting with a letter or digit, at most {MAX_NAME_LENGTH} long)")
+        if self.build is None and self.default_config:
+            raise ValueError(f"translator {self.name!r}: build is None, but only a translator without "
+                             "weights (empty default_config) may leave it out")
 
     def describe(self) -> dict[str, Any]:
         """JSON-able summary for `translator plugins --json`."""
