@@ -70,9 +70,7 @@ def claim(checkpoint: api.CheckpointFile, context: api.ImportContext) -> api.Che
     Returns None for files that are not one of them; raises `CheckpointError` for one that
     looks like it but does not fit.
     """
-    if not checkpoint.loadable:
-        return None
-    found = canonical_state(checkpoint.load())
+    found = canonical_state(checkpoint)
     architecture = detect_architecture(found.state)
     if architecture is None:
         return None

@@ -126,9 +126,7 @@ def claim(checkpoint: api.CheckpointFile, context: api.ImportContext) -> api.Che
     Returns None for files that are not ResNet generators; raises `CheckpointError` for ones
     that look like it but do not fit, or for bad options.
     """
-    if not checkpoint.loadable:
-        return None
-    found = canonical_state(checkpoint.load())
+    found = canonical_state(checkpoint)
     state = found.state
     if not looks_like_resnet_generator(state):
         return None

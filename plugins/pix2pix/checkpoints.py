@@ -119,9 +119,7 @@ def claim(checkpoint: api.CheckpointFile, context: api.ImportContext) -> api.Che
     Returns None for files that are not U-Net generators; raises `CheckpointError` for ones that
     look like it but do not fit, or for a bad option.
     """
-    if not checkpoint.loadable:
-        return None
-    found = canonical_state(checkpoint.load())
+    found = canonical_state(checkpoint)
     state = found.state
     if not looks_like_unet_generator(state):
         return None

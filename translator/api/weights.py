@@ -3,7 +3,7 @@ it against the network before anything is loaded.
 
 A claim hook usually reads::
 
-    found = canonical_state(checkpoint.load())          # unwrap containers, strip `module.`
+    found = canonical_state(checkpoint)                 # unwrap containers, strip `module.`
     state = remap(found.state, {"model.1": "stem.conv", ...})
     with torch.device("meta"):
         network = MyGenerator(**config)                  # shapes only, no memory
@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from translator.checkpoints import flatten_tensors
+from translator.checkpoints import CheckpointFile, flatten_tensors
 from translator.errors import CheckpointError
 
 if TYPE_CHECKING:
@@ -61,8 +61,10 @@ class CanonicalState:
 
 def canonical_state(obj: Any, *, containers: Sequence[str] = CONTAINERS,
                     prefixes: Sequence[str] = PREFIXES) -> CanonicalState:
-    """The state dict inside what `CheckpointFile.load()` returned, in canonical form.
+    """The state dict of a weights file in canonical form.
 
+    obj: a `CheckpointFile` (read with its `load()`; a format that cannot read, such as
+    NVIDIA's `.pkl`, gives an empty state), or what its `load()` returned.
     Steps into the first of `containers` that holds a dict (repeatedly, for nested ones), keeps
     the tensors (nested dicts flattened to dotted keys, other values dropped) and then removes
     each of `prefixes` that every key starts with (repeatedly, so `module.module.` goes too).
@@ -70,6 +72,8 @@ def canonical_state(obj: Any, *, containers: Sequence[str] = CONTAINERS,
     The state is empty when `obj` is not a dict (so a claim hook sees "not mine"); raises
     `CheckpointError` only for what `flatten_tensors` refuses (nesting too deep, too many entries).
     """
+    if isinstance(obj, CheckpointFile):
+        obj = obj.load() if obj.loadable else None
     unwrapped: list[str] = []
     while isinstance(obj, Mapping):
         inner = next((key for key in containers if isinstance(obj.get(key), Mapping)), None)
@@ -79,7 +83,7 @@ def canonical_state(obj: Any, *, containers: Sequence[str] = CONTAINERS,
         obj = obj[inner]
     state = flatten_tensors(obj) if isinstance(obj, Mapping) else {}
     stripped: list[str] = []
-    changed = True
+    changed = bool(state)
     while changed:
         changed = False
         for prefix in prefixes:
