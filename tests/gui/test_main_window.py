@@ -213,6 +213,22 @@ def test_crashing_plugin_is_disabled_and_others_keep_working(make_window, open_i
     assert isinstance(run_wait(window), RunRecord)
 
 
+def test_a_batch_counts_plain_exceptions_per_file_and_disables_the_plugin_after_strikes(
+        make_window, open_images, write_png, tmp_path, qtbot):
+    window = make_window(FakePlugin(), CrashPlugin())
+    window.translator_picker.select("crash")
+    strikes = window.registry.STRIKES
+    open_images(window, [write_png(f"{i}.png", seed=i) for i in range(strikes + 1)])
+    with qtbot.waitSignal(window.batch_finished, timeout=10000) as blocker:
+        window.start_batch(window.open_batch_items(), tmp_path / "out")
+    report = blocker.args[0]
+    assert len(report.errors) == strikes + 1 and report.stopped is None  # every file tried and reported
+    assert all("boom" in why for _, why in report.errors)
+    assert sum("times in a row" in m for m in window.messages.texts("error")) == 1
+    assert window.registry.plugins["crashy"].broken
+    assert window.translator_picker.find_translator("crash") == -1
+
+
 def test_generator_runs_without_an_image(make_window, run_wait):
     window = make_window()
     window.translator_picker.select("dream")

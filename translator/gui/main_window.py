@@ -1108,23 +1108,48 @@ class MainWindow(QMainWindow):
         model_name = self.model_picker.current_model()
         device, precision = self.device_picker.current_device(), self.precision_picker.current_precision()
 
+        outcomes: list[BaseException | None] = []  # per input the network ran on: None or the plugin's failure
+
         def work(progress: Any, cancel: threading.Event) -> BatchReport:
             _, model = self.models.get(spec.name, model_name, lambda: self._open_model(spec.name, model_name))
             engine = self._engine(device, precision)
 
             def run_one(image: Any, report: Any) -> Any:
-                return engine.run(spec, model, image, params, progress=report, cancel=cancel)
+                try:
+                    result = engine.run(spec, model, image, params, progress=report, cancel=cancel)
+                except Exception as exc:
+                    if isinstance(exc, PluginError) or not isinstance(exc, TranslatorError):
+                        outcomes.append(exc)
+                    raise
+                outcomes.append(None)
+                return result
 
             return run_batch(items, run_one, out_dir, spec.name, fmt, progress=progress, cancel=cancel)
 
         self.settings.setValue("last_batch_dir", str(out_dir))
         self.statusBar().showMessage(f"Batch of {len(items)} image(s)...")
         self._batch_task = self.runner.start(
-            work, name="batch", on_progress=self._on_progress, on_done=self._batch_done,
+            work, name="batch", on_progress=self._on_progress,
+            on_done=lambda report: (self._count_plugin_outcomes(spec, outcomes), self._batch_done(report)),
             on_failed=lambda exc: (self.show_error("Batch failed", exc), self.batch_finished.emit(exc)),
             on_finished=self._batch_ended)
         self._update_actions()
         return self._batch_task
+
+    def _count_plugin_outcomes(self, spec: TranslatorSpec, outcomes: Sequence[BaseException | None]) -> None:
+        """Count a batch's results against its plugin, in order, as single runs are counted:
+        broken after `Registry.STRIKES` failures in a row (then said once)."""
+        if self.registry is None or spec.name not in self.registry.translators:
+            return
+        owner = self.registry.owner(spec.name)
+        for exc in outcomes:
+            if exc is None:
+                self.registry.plugin_succeeded(owner)
+            elif self.registry.plugin_failed(owner, exc.__cause__ or exc):
+                self.show_error(f"{spec.name} failed {self.registry.STRIKES} times in a row and its plugin "
+                                f"was disabled", exc)
+                self.translator_picker.set_registry(self.registry, spec.name)
+                return
 
     def _batch_done(self, report: BatchReport) -> None:
         details = "\n".join(f"{label}: {why}" for label, why in report.errors)
