@@ -14,6 +14,8 @@ first exception an implementation raises, which would let one plugin's bug hide 
 plugin's answer; so `Registry.register` wraps each implementation (`HookImpl.function`, which
 pluggy's caller invokes) in a guard that turns an exception into "no answer" (None) and marks
 that plugin broken. pluggy then goes on as its rules say (firstresult: the next plugin is asked).
+The collecting hooks (`translator_translators`, `translator_model_catalog`) are called one
+implementation at a time (`get_hookimpls()`), because each result is credited to its plugin.
 """
 from __future__ import annotations
 
