@@ -7,7 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from translator.api.weights import STALE_NORM_BUFFERS, canonical_state, check_fits, inverse_rules, remap, rename
+from translator.api.weights import (
+    STALE_NORM_BUFFERS,
+    canonical_state,
+    check_fits,
+    inverse_rules,
+    remap,
+    rename,
+)
 from translator.checkpoints import CheckpointFile
 from translator.errors import CheckpointError
 

@@ -142,9 +142,11 @@ class Registry:
         return info
 
     def _guarded(self, plugin: str, hook: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        """`function` (one plugin's implementation of `hook`) made safe for pluggy's caller: once
-        the plugin is broken, or another plugin is asked (`_ASKED`), it answers None; an exception (but Ctrl+C and `PASSED_ON[hook]`) or
-        an unusable claim marks the plugin broken and answers None."""
+        """`function` (one plugin's implementation of `hook`) made safe for pluggy's caller.
+
+        It answers None once the plugin is broken or while another plugin is asked (`_ASKED`);
+        an exception (but Ctrl+C and `PASSED_ON[hook]`) or an unusable claim marks the plugin
+        broken and answers None, so pluggy asks the next plugin."""
         passed_on = PASSED_ON.get(hook, ())
 
         @functools.wraps(function)
