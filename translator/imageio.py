@@ -20,7 +20,7 @@ import re
 import struct
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -225,17 +225,21 @@ def find_images(paths: Iterable[str | Path], *, recursive: bool = True,
     return found
 
 
-def suggest_output_path(source: str | Path, out_dir: str | Path, tag: str, fmt: str = "png") -> Path:
-    """`out_dir/<stem>_<tag>.<fmt>`, or with `-2`, `-3`, ... appended to the tag when taken."""
+def suggest_output_path(source: str | Path, out_dir: str | Path, tag: str, fmt: str = "png", *,
+                        taken: Container[str] = (), overwrite: bool = False) -> Path:
+    """`out_dir/<stem>_<tag>.<fmt>`, or with `-2`, `-3`, ... appended to the tag when taken.
+
+    A name is taken when a file of that name exists (unless `overwrite`) or when its casefolded
+    form is in `taken` (the outputs already chosen by the same batch).
+    """
     stem = Path(source).stem or "image"
     fmt = fmt.lstrip(".").lower()
     folder = Path(out_dir)
-    candidate = folder / f"{stem}_{tag}.{fmt}"
-    number = 2
-    while candidate.exists():
-        candidate = folder / f"{stem}_{tag}-{number}.{fmt}"
+    name, number = f"{stem}_{tag}.{fmt}", 2
+    while name.casefold() in taken or (not overwrite and (folder / name).exists()):
+        name = f"{stem}_{tag}-{number}.{fmt}"
         number += 1
-    return candidate
+    return folder / name
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ from PySide6.QtGui import QColor
 from test_canvas import drag, mouse
 from test_main_window import drop
 
-from translator.gui.batch import BatchItem
+from translator.batch import BatchItem
 from translator.gui.sketch import SketchDocument
+from translator.imageio import read_image
 from translator.params import ColorPoint
 
 pytestmark = pytest.mark.gui
@@ -124,6 +125,28 @@ def test_batch_over_open_images_and_a_bad_file(make_window, open_images, write_p
     assert window.batch_report_box.isVisible() and not window.batch_report_box.isModal()
     qtbot.waitUntil(lambda: not window.busy, timeout=5000)
     assert window.run_action.isEnabled()
+
+
+def test_batch_reuses_cached_results_and_names_the_image_at_work(make_window, open_images, write_png, tmp_path,
+                                                                  qtbot, run_wait, monkeypatch):
+    window = make_window()
+    window.translator_picker.select("echo")
+    opened = open_images(window, [write_png("a.png", seed=1), write_png("b.png", seed=2)])
+    window.image_list.setCurrentRow(window.images.index_of(opened[0]))
+    cached = run_wait(window)
+    engine = window._engine("cpu", "fp32")
+    runs, messages = [], []
+    real_run = engine.run
+    monkeypatch.setattr(engine, "run", lambda spec, model, image, *a, **k: runs.append(image) or real_run(
+        spec, model, image, *a, **k))
+    monkeypatch.setattr(window, "_on_progress", lambda fraction, message: messages.append(message))
+    with qtbot.waitSignal(window.batch_finished, timeout=10000) as blocker:
+        window.start_batch(window.open_batch_items(), tmp_path / "out", "png")
+    report = blocker.args[0]
+    assert runs == [opened[1].image] and report.reused == 1 and len(report.written) == 2
+    np.testing.assert_allclose(read_image(tmp_path / "out" / "a_echo.png").rgb, cached.result.rgb, atol=1 / 255)
+    assert any(m.startswith("image 2 of 2: b.png") for m in messages) and not any("3 of 2" in m for m in messages)
+    qtbot.waitUntil(lambda: not window.busy, timeout=5000)
 
 
 def test_dropping_an_unknown_weights_file_reports_it(make_window, tmp_path, qtbot):

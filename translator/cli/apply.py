@@ -11,10 +11,13 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from translator.errors import PluginError, TranslatorError
 from translator.params import parse_assignments, resolve_params
+
+if TYPE_CHECKING:
+    from translator.batch import ItemResult
 
 FORMATS = ("png", "jpg", "webp", "tif", "bmp")
 
@@ -46,9 +49,9 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from translator.batch import BatchItem, run_batch
     from translator.engine import Engine
-    from translator.failures import output_failure
-    from translator.imageio import find_images, read_image, suggest_output_path, write_image
+    from translator.imageio import find_images
     from translator.plugins import load_registry
 
     registry = load_registry()
@@ -74,46 +77,39 @@ def run(args: argparse.Namespace) -> int:
 
     tag = spec.name if entry is None else f"{spec.name}-{entry.name}"
     owner = registry.owner(spec.name)
-    jobs: list[Path | None] = list(files) if files else [None]
-    failures = len(missing) + len(unlisted)
-    taken: set[str] = set()  # outputs of this run, never replaced by a later input of it
-    stopped: str | None = None
-    done = 0
-    bar = tqdm(jobs, unit="image", disable=args.quiet, file=sys.stderr)
-    for path in bar:
-        label = path.name if path is not None else tag
-        bar.set_postfix_str(label[:40])
-        done += 1
-        try:
-            image = read_image(path) if path is not None else None
-            result = _translate(engine, spec, model, image, params,
-                                warn=lambda message, name=label: bar.write(
-                                    f"translator: {name}: warning: {message}", file=sys.stderr))
-            stem_source = path if path is not None else Path(_generated_stem(spec.name, params))
-            target = _target(stem_source, args, spec.name, taken, suggest_output_path)
-            write_image(target, result, overwrite=args.overwrite, protected=files)
-            taken.add(target.name.casefold())
+    items = ([BatchItem(label=path.name, path=path) for path in files] if files
+             else [BatchItem(label=tag, name=_generated_name(params))])
+    bar = tqdm(total=len(items), unit="image", disable=args.quiet, file=sys.stderr)
+
+    def run_one(image: Any, progress: Any, warn: Any) -> Any:
+        return _translate(engine, spec, model, image, params, warn=warn, progress=progress)
+
+    def on_item(result: ItemResult) -> None:
+        label = result.item.label
+        for message in result.warnings:
+            bar.write(f"translator: {label}: warning: {message}", file=sys.stderr)
+        if result.error is None:
             registry.plugin_succeeded(owner)
-            bar.write(f"{label} -> {target}") if not args.quiet else None
-        except PluginError as exc:
-            failures += 1
-            bar.write(f"translator: {label}: {exc}", file=sys.stderr)
-            if registry.plugin_failed(owner, exc.__cause__ or exc):
+            bar.write(f"{label} -> {result.target}") if not args.quiet else None
+        else:
+            bar.write(f"translator: {label}: {result.message}", file=sys.stderr)
+            if isinstance(result.error, PluginError) and registry.plugin_failed(
+                    owner, result.error.__cause__ or result.error):
                 bar.write(f"translator: plugin {owner!r} marked broken after "
                           f"{registry.STRIKES} failures in a row", file=sys.stderr)
-        except (TranslatorError, OSError) as exc:
-            failures += 1
-            stopped = output_failure(exc)
-            reason = exc if isinstance(exc, TranslatorError) else f"{exc.strerror or exc}"
-            bar.write(f"translator: {label}: {reason}", file=sys.stderr)
-            if stopped is not None:
-                break
+        bar.update(1)
+
+    def progress(fraction: float, message: str) -> None:
+        bar.set_postfix_str(message.split(": ", 1)[-1][:40], refresh=False)
+
+    report = run_batch(items, run_one, args.out, spec.name, args.format, overwrite=args.overwrite,
+                       on_item=on_item, progress=progress)
     bar.close()
-    total = len(jobs) + len(missing) + len(unlisted)
-    if stopped is not None and done < len(jobs):
-        print(f"translator: stopped early: {args.out}: {stopped}; {len(jobs) - done} input(s) not tried",
+    total = len(items) + len(missing) + len(unlisted)
+    failures = len(missing) + len(unlisted) + len(report.errors) + report.not_tried
+    if report.stopped is not None and report.not_tried:
+        print(f"translator: stopped early: {args.out}: {report.stopped}; {report.not_tried} input(s) not tried",
               file=sys.stderr)
-        failures += len(jobs) - done
     if failures:
         print(f"translator: {failures} of {total} input(s) failed", file=sys.stderr)
     return 1 if failures else 0
@@ -149,31 +145,19 @@ def _open_model(registry: Any, translator: str, name: str | None) -> tuple[Any, 
 
 
 def _translate(engine: Any, spec: Any, model: Any, image: Any, params: dict[str, Any],
-               warn: Any = None) -> Any:
-    """`engine.run` (its warnings about the input go to `warn`), with anything else a plugin
-    raises (even `SystemExit`; only Ctrl+C still stops the batch) as `PluginError`."""
+               warn: Any = None, progress: Any = None) -> Any:
+    """`engine.run` (its warnings about the input go to `warn`, its progress to `progress`), with
+    anything else a plugin raises (even `SystemExit`; only Ctrl+C still stops the batch) as
+    `PluginError`."""
     try:
-        return engine.run(spec, model, image, params, warn=warn)
+        return engine.run(spec, model, image, params, warn=warn, progress=progress)
     except (TranslatorError, KeyboardInterrupt):
         raise
     except BaseException as exc:  # noqa: BLE001 - a plugin must not end the batch
         raise PluginError(f"{spec.name} failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _target(source: Path, args: argparse.Namespace, translator: str, taken: set[str],
-            suggest: Any) -> Path:
-    """Where one result goes: `<stem>_<translator>.<format>`; with `--overwrite` that name even
-    when it exists, unless an earlier input of this run wrote it (then `-2`, `-3`, ...)."""
-    if not args.overwrite:
-        return suggest(source, args.out, translator, args.format)
-    stem = source.stem or "image"
-    candidate, number = f"{stem}_{translator}.{args.format}", 2
-    while candidate.casefold() in taken:
-        candidate = f"{stem}_{translator}-{number}.{args.format}"
-        number += 1
-    return args.out / candidate
-
-
-def _generated_stem(translator: str, params: dict[str, Any]) -> str:
+def _generated_name(params: dict[str, Any]) -> str:
+    """The file name a generator's output is named after: its seed, if it has one."""
     seed = params.get("seed")
     return f"seed{seed}.png" if seed is not None else "generated.png"

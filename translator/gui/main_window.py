@@ -1,7 +1,7 @@
 """The main window: open images, pick a translator, run it in the background, compare, save.
 
 Thin over the core: the registry, the model store and the engine do the work; the Qt-free state
-(`translator.gui.state`, `translator.gui.batch`) holds what is open and what has run; this
+(`translator.gui.state`, `translator.batch`) holds what is open and what has run; this
 module wires widgets to them. Every slow step (reading images, loading plugins and models,
 running a translator, batches, imports) runs in a `TaskRunner` worker.
 """
@@ -48,9 +48,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from translator.batch import BatchItem, BatchReport, ItemResult, items_from_paths, run_batch
 from translator.errors import Cancelled, ImageError, ParameterError, PluginError, TranslatorError
 from translator.gui import resources
-from translator.gui.batch import BatchItem, BatchReport, items_from_paths, run_batch
 from translator.gui.canvas import Canvas
 from translator.gui.convert import from_qimage, thumbnail, to_qimage
 from translator.gui.hints import HintTool
@@ -1108,23 +1108,26 @@ class MainWindow(QMainWindow):
         model_name = self.model_picker.current_model()
         device, precision = self.device_picker.current_device(), self.precision_picker.current_precision()
 
-        outcomes: list[BaseException | None] = []  # per input the network ran on: None or the plugin's failure
+        # Results already in the cache for these images, translator, model and params (looked up
+        # here, in the GUI thread) are written without running again.
+        hits = {id(open_item.image): record.result for open_item in self.images if open_item.image is not None
+                and (record := self.cache.get(self.cache.key(open_item, spec.name, model_name, params)))}
+        outcomes: list[PluginError | None] = []  # per input in order: None (worked) or the plugin's failure
+
+        def on_item(result: ItemResult) -> None:  # the engine reports a plugin's failure as PluginError
+            if result.error is None or isinstance(result.error, PluginError):
+                outcomes.append(result.error)
 
         def work(progress: Any, cancel: threading.Event) -> BatchReport:
             _, model = self.models.get(spec.name, model_name, lambda: self._open_model(spec.name, model_name))
             engine = self._engine(device, precision)
 
-            def run_one(image: Any, report: Any) -> Any:
-                try:
-                    result = engine.run(spec, model, image, params, progress=report, cancel=cancel)
-                except Exception as exc:
-                    if isinstance(exc, PluginError) or not isinstance(exc, TranslatorError):
-                        outcomes.append(exc)
-                    raise
-                outcomes.append(None)
-                return result
+            def run_one(image: Any, report: Any, warn: Any) -> Any:
+                return engine.run(spec, model, image, params, progress=report, cancel=cancel, warn=warn)
 
-            return run_batch(items, run_one, out_dir, spec.name, fmt, progress=progress, cancel=cancel)
+            return run_batch(items, run_one, out_dir, spec.name, fmt, progress=progress, cancel=cancel,
+                             cached=lambda item: hits.get(id(item.image)) if item.image is not None else None,
+                             on_item=on_item)
 
         self.settings.setValue("last_batch_dir", str(out_dir))
         self.statusBar().showMessage(f"Batch of {len(items)} image(s)...")
@@ -1136,7 +1139,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         return self._batch_task
 
-    def _count_plugin_outcomes(self, spec: TranslatorSpec, outcomes: Sequence[BaseException | None]) -> None:
+    def _count_plugin_outcomes(self, spec: TranslatorSpec, outcomes: Sequence[PluginError | None]) -> None:
         """Count a batch's results against its plugin, in order, as single runs are counted:
         broken after `Registry.STRIKES` failures in a row (then said once)."""
         if self.registry is None or spec.name not in self.registry.translators:
