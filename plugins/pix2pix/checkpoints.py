@@ -103,13 +103,13 @@ def from_reference(state: Mapping[str, Tensor], config: Pix2PixConfig) -> tuple[
     import torch
 
     mapping = reference_key_map(config.num_downs)
-    converted = remap(state, mapping)
+    remapped = remap(state, mapping)
     with torch.device("meta"):
         expected = UnetGenerator(config.ngf, config.num_downs, config.norm, config.use_dropout)
-    fitted = check_fits(expected, converted, rules=mapping, stale=STALE_NORM_BUFFERS,
+    fitted = check_fits(expected, remapped, rules=mapping, stale=STALE_NORM_BUFFERS,
                         what=f"a U-Net (ngf {config.ngf}, {config.num_downs} levels, {config.norm} norm)")
     converted = {k: (v.float() if v.is_floating_point() else v) for k, v in fitted.items()}
-    return converted, len(state) - len(fitted)
+    return converted, len(remapped) - len(fitted)
 
 
 def claim(checkpoint: api.CheckpointFile, context: api.ImportContext) -> api.CheckpointClaim | None:
