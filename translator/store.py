@@ -575,9 +575,12 @@ def build_with_weights(build: Any, config: Mapping[str, Any], state: Mapping[str
                        label: str) -> nn.Module:
     """`build(config)` then `load_state_dict(state, strict=True)`, as float32, eval mode.
 
-    Raises `CheckpointError` naming the missing/unexpected keys or the shape mismatch.
+    Raises `CheckpointError` naming the missing, unexpected and misshapen keys
+    (`translator.weights.check_fits`).
     """
     import torch
+
+    from translator.weights import check_fits
 
     try:
         model = build(dict(config))
@@ -586,6 +589,7 @@ def build_with_weights(build: Any, config: Mapping[str, Any], state: Mapping[str
     except Exception as exc:  # noqa: BLE001 - a bad config from a file is the file's fault
         raise CheckpointError(f"{label}: cannot build the network from its config ({exc})") from exc
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
+    check_fits(model, state, subject=f"{label}:")
     try:
         result = model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
