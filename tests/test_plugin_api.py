@@ -66,6 +66,8 @@ def test_a_plugin_needing_a_newer_api_is_refused_in_one_line(plugin_registry):
         "upgrade Translator or install an older version of the plugin")
     assert registry.plugins["future"].translators == [] and "future-t" not in registry.translators
     assert {"now-t", "undeclared-t"} <= set(registry.translators)
+    described = {p["name"]: p for p in registry.describe()}
+    assert described["now"]["api"] == api.API_VERSION and described["undeclared"]["api"] is None
 
 
 @pytest.mark.parametrize("declared", ["2", 0, True, 2.0])

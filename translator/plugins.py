@@ -67,6 +67,8 @@ class PluginInfo:
     error: str | None = None
     detail: str | None = None
     """The traceback (or longer explanation) behind `error`, for `translator plugins`."""
+    api: int | None = None
+    """The plugin API version it declares (`TRANSLATOR_API`), None when it declares none."""
 
     @property
     def broken(self) -> bool:
@@ -80,6 +82,7 @@ class PluginInfo:
             "module": self.module,
             "translators": list(self.translators),
             "hooks": list(self.hooks),
+            "api": self.api,
             "status": "broken" if self.broken else "ok",
             "error": self.error,
             "detail": self.detail,
@@ -117,6 +120,7 @@ class Registry:
         if problem is not None:
             self._set_broken(info, problem)
             return info
+        info.api = declared
         try:
             self.pm.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
