@@ -31,7 +31,8 @@ average weights first): BasicSR's `params_ema`, rosinality's `g_ema`, Lightning'
 ...; `canonical_state` steps into the first one that holds a dict, and again inside it."""
 PREFIXES = ("module.", "_orig_mod.", "netG.")
 """Prefixes wrappers add to every key: `DataParallel` / `DistributedDataParallel` (`module.`),
-`torch.compile` (`_orig_mod.`), the reference pix2pix/CycleGAN trainers (`netG.`)."""
+`torch.compile` (`_orig_mod.`), GAN trainers that save the whole model with its generator as
+`netG` (ESRGAN-style code; spandrel strips the same two)."""
 STALE_NORM_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 """Buffers older PyTorch versions saved for `InstanceNorm` (which ignores them now): pass as
 `check_fits(..., stale=STALE_NORM_BUFFERS)` to drop them where the network has no such key."""
