@@ -12,6 +12,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from translator import api
 from translator.errors import Cancelled, PluginError
 from translator.gui.state import RunRecord
 from translator.imageio import read_image
@@ -227,6 +228,30 @@ def test_a_batch_counts_plain_exceptions_per_file_and_disables_the_plugin_after_
     assert sum("times in a row" in m for m in window.messages.texts("error")) == 1
     assert window.registry.plugins["crashy"].broken
     assert window.translator_picker.find_translator("crash") == -1
+
+
+def test_a_plugin_whose_build_raises_fails_runs_and_is_disabled_after_strikes(make_window, open_images,
+                                                                               run_wait, write_png):
+    class BuildFails:
+        __name__ = "nobuild"
+
+        @api.hookimpl
+        def translator_translators(self):
+            def build(config):
+                raise RuntimeError("no weights folder")
+
+            return [api.TranslatorSpec(name="nobuild", title="No build", description="", build=build,
+                                       task=api.TaskKind.IMAGE_TO_IMAGE, translate=lambda m, x, p, c: x,
+                                       default_config={})]
+
+    window = make_window(FakePlugin(), BuildFails())
+    window.translator_picker.select("nobuild")
+    open_images(window, [write_png("in.png")])
+    for _ in range(window.registry.STRIKES):
+        outcome = run_wait(window)
+        assert isinstance(outcome, PluginError) and "RuntimeError: no weights folder" in str(outcome)
+    assert window.registry.plugins["nobuild"].broken
+    assert window.translator_picker.find_translator("nobuild") == -1
 
 
 def test_generator_runs_without_an_image(make_window, run_wait):

@@ -915,7 +915,14 @@ class MainWindow(QMainWindow):
         return self._run_task
 
     def _open_model(self, translator: str, model: str | None) -> tuple[str | None, Any]:
-        entry, network = self.store.open(translator, model)
+        """(model name, network); a plugin whose `build` raises fails the run as `PluginError`,
+        which counts towards `Registry.STRIKES` like a failing `translate`."""
+        try:
+            entry, network = self.store.open(translator, model)
+        except TranslatorError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the plugin's build, not ours
+            raise PluginError(f"{translator}: cannot build its network ({type(exc).__name__}: {exc})") from exc
         return (entry.name if entry is not None else None), network
 
     def _engine(self, device: str, precision: str) -> Any:
