@@ -53,3 +53,22 @@ def fake_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     yield make
     for module in made:
         sys.modules.pop(module, None)
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "translator-plugin-example"
+
+
+@pytest.fixture
+def example_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The example plugin (`examples/translator-plugin-example`) on sys.path as if installed:
+    its package plus a dist-info with its `translator.plugins` entry point."""
+    root = tmp_path / "example-site"
+    info = root / "translator_plugin_example-1.0.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: translator-plugin-example\nVersion: 1.0.0\n")
+    (info / "entry_points.txt").write_text("[translator.plugins]\nexample = translator_plugin_example\n")
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    yield EXAMPLE
+    for name in [m for m in sys.modules if m.split(".")[0] == "translator_plugin_example"]:
+        sys.modules.pop(name, None)

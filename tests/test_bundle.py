@@ -22,7 +22,7 @@ import pytest
 from translator import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "translator-plugin-example" / "translator_plugin_example" / "__init__.py"
+EXAMPLE = ROOT / "examples" / "translator-plugin-example" / "translator_plugin_example" / "sepia.py"
 ENABLE = "TRANSLATOR_TEST_BUNDLE"
 
 pytestmark = [
@@ -32,6 +32,10 @@ pytestmark = [
 ]
 
 PROBE = '''
+@api.hookimpl
+def translator_translators():
+    return [SPEC]
+
 import json, os, sys
 import torch
 import translator

@@ -6,6 +6,7 @@ from translator.errors import ParameterError
 from translator.params import (
     Bool,
     Choice,
+    Color,
     ColorPoint,
     ColorPoints,
     Float,
@@ -100,3 +101,23 @@ def test_hint_count_is_checked_before_building_them_all():
     with pytest.raises(ParameterError, match="at most 2 allowed"):
         ColorPoints(name="hints", max_points=2).parse(";".join(["0.5,0.5,#000000"] * 10_000))
     assert ColorPoints(name="hints").validate([{"x": 1, "y": 0, "rgb": [1, 2, 3]}]) == (ColorPoint(1.0, 0.0, (1, 2, 3)),)
+
+
+def test_color_accepts_hex_forms_and_normalises():
+    color = Color(name="tint", default="#FFF")
+    assert color.default_value == "#ffffff"
+    for text, value in (("#ff8800", "#ff8800"), ("FF8800", "#ff8800"), ("#f80", "#ff8800"), (" #0a0B0c ", "#0a0b0c")):
+        assert color.parse(text) == value
+    assert Color.rgb("#ff8800") == (255, 136, 0)
+    assert resolve_params((color,), {"tint": "#123"}, from_text=True) == {"tint": "#112233"}
+
+
+@pytest.mark.parametrize("bad", ["", "#ff88", "orange", "#gg0000", "#ff88001", (255, 0, 0), None])
+def test_color_refuses_anything_else_with_a_clear_error(bad):
+    with pytest.raises(ParameterError, match="tint.*#rrggbb"):
+        Color(name="tint").validate(bad)
+
+
+def test_color_default_is_checked_when_declared():
+    with pytest.raises(ValueError, match="not a colour"):
+        Color(name="tint", default="red")

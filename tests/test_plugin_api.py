@@ -38,10 +38,10 @@ def test_good_names_are_accepted(name):
     assert _spec(name).name == name
 
 
-def test_build_none_only_without_an_architecture_config():
-    assert _spec("filter", build=None).build is None  # weight-free: empty default_config
-    with pytest.raises(ValueError, match="build is None"):
-        _spec("net", build=None, default_config={"ngf": 64})
+@pytest.mark.parametrize("weights", [True, False])
+def test_build_must_be_callable_also_for_a_filter_without_weights(weights):
+    with pytest.raises(ValueError, match="build must be a function"):
+        _spec("net", build=None, weights=weights)
 
 
 def test_a_plugin_whose_spec_is_refused_is_broken_and_the_others_load(plugin_registry):

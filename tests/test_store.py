@@ -124,3 +124,29 @@ def test_open_needs_a_model_for_trainable_networks(model_store):
     assert entry.name == "mine" and isinstance(model, torch.nn.Conv2d)
     with pytest.raises(ModelNotFoundError, match="available: toy/mine"):
         store.open("toy", "nope")
+
+
+def test_loading_reports_its_stages_with_a_percentage(model_store):
+    store = model_store(_plugin())
+    store.save(_card(), _build({"kernel": 1}).state_dict())
+    heard = []
+    entry, _ = store.open("toy", "mine", progress=lambda f, m: heard.append((f, m)))
+    assert entry.name == "mine"
+    fractions = [f for f, _ in heard]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert heard[0][1] == "Loading model mine... 0% (reading the weights)"
+    assert "Loading model mine... 40% (building the network)" in [m for _, m in heard]
+
+
+def test_the_engine_reports_a_move_to_another_dtype():
+    from translator.engine import Engine
+    from translator.testing import make_image
+
+    heard = []
+    spec = _plugin().translator_translators()[0]
+    model = _build({"kernel": 1}).to(torch.float64)
+    Engine("cpu", "fp32").run(spec, model, make_image(4, 4), progress=lambda f, m: heard.append(m))
+    assert heard[0] == "moving the model to cpu (float32)"
+    heard.clear()
+    Engine("cpu", "fp32").run(spec, model, make_image(4, 4), progress=lambda f, m: heard.append(m))
+    assert not any("moving" in m for m in heard)

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from translator import device as devices
-from translator.errors import DeviceError, PluginError, TranslatorError
+from translator.errors import Cancelled, DeviceError, PluginError, TranslatorError
 from translator.image import Image, quantize, to_float
 from translator.params import resolve_params
 from translator.spec import Cancellable, RunContext, TaskKind, TranslatorSpec, collecting_warnings
@@ -35,6 +36,8 @@ ProgressFn = Callable[[float, str], None]
 CPU_TILE_PIXELS = 1536 * 1536
 """Largest tile on the CPU: memory of the host, not speed, is the limit there (about 1.1 GB of
 activations for the bundled CycleGAN, whatever the image size)."""
+PREVIEW_PIXELS = 640 * 640
+"""Size of the quick first result `Engine.run(preview=...)` gives of a big image."""
 MIN_TILE_PIXELS = 32 * 32
 """Out-of-memory retries stop below this tile size."""
 BYTES_PER_PIXEL = 12_000
@@ -80,13 +83,21 @@ class Engine:
 
     def run(self, spec: TranslatorSpec, model: nn.Module, image: Image | None,
             params: Mapping[str, Any] | None = None, *, progress: ProgressFn | None = None,
-            cancel: Cancellable | None = None, warn: Callable[[str], None] | None = None) -> Image:
+            cancel: Cancellable | None = None, warn: Callable[[str], None] | None = None,
+            preview: Callable[[Image], None] | None = None) -> Image:
         """Translate `image` (None for a generator without input) with `model` and `params`.
 
         params: values of the translator's parameters (missing ones take their defaults).
-        progress(fraction in [0, 1], message) is called from this thread; `cancel.is_set()` is
-        polled between tiles and by the translator. warn(message) receives, once each, the
-        warnings the translator gives about this input (`RunContext.warn`). Returns the result with the input's alpha
+        progress(fraction in [0, 1], message) is called from this thread; for tiled images the
+        message is "tile N of M" with an estimate of the time left. `cancel.is_set()` is polled
+        between tiles, by the translator, and (PyTorch backend) before every submodule's forward,
+        so a cancel acts within one layer even inside a big tile; ONNX Runtime runs a tile as one
+        call, so there it acts between tiles. warn(message) receives, once each, the
+        warnings the translator gives about this input (`RunContext.warn`). preview(result): when
+        given and the input has more than twice `PREVIEW_PIXELS`, the translator first runs on the
+        input scaled down to about `PREVIEW_PIXELS`, and `preview` gets that result enlarged to
+        the input's size before the full-size run starts (a quick first look; its progress is
+        reported as "preview: ..." at fraction 0). Returns the result with the input's alpha
         (when the size is unchanged). Raises `Cancelled`, `ParameterError`, `DeviceError` (out
         of memory even at the smallest tile), `PluginError` (the translator itself failed) or
         another `TranslatorError` a translator raised on purpose (bad input for it).
@@ -98,11 +109,19 @@ class Engine:
             raise TranslatorError(f"{spec.name} needs an input image")
         report = progress or (lambda fraction, message: None)
         dtype = devices.resolve_dtype(self.precision, self.device, half_allowed=spec.half_precision)
-        self._place(spec, model, dtype)
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled")
+        self._place(spec, model, dtype, report)
         try:
-            with collecting_warnings(warn):
+            with collecting_warnings(warn), cancel_hooks(model, cancel):
                 if image is not None and spec.check_input is not None:
                     _check_input(spec, image, values)
+                if preview is not None and image is not None and spec.task.needs_input and (
+                        image.height * image.width > 2 * PREVIEW_PIXELS):
+                    small = _shrunk(image, PREVIEW_PIXELS)
+                    quick = self._run_with_precision(spec, model, small, values, dtype,
+                                                     lambda _f, m: report(0.0, f"preview: {m}"), cancel)
+                    preview(image.with_rgb(_enlarged(quick, image.height, image.width)))
                 pixels = self._run_with_precision(spec, model, image, values, dtype, report, cancel)
         except TranslatorError:
             raise
@@ -122,12 +141,15 @@ class Engine:
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def _place(self, spec: TranslatorSpec, model: nn.Module, dtype: torch.dtype) -> None:
+    def _place(self, spec: TranslatorSpec, model: nn.Module, dtype: torch.dtype,
+               report: ProgressFn | None = None) -> None:
         """Move `model` to the engine's device and `dtype`, in eval mode (in place; cheap when it
-        is already there)."""
+        is already there). report(0, message) hears a move that actually happens."""
         try:
             first = next(model.parameters(), None)
             if first is None or first.device != self.device or first.dtype != dtype:
+                if report is not None and first is not None:
+                    report(0.0, f"moving the model to {self.device} ({str(dtype).removeprefix('torch.')})")
                 model.to(device=self.device, dtype=dtype)
             model.eval()
         except Exception as exc:
@@ -225,6 +247,7 @@ class Engine:
         tiles = plan_tiles(height, width, side=side, overlap=overlap, multiple=multiple)
         setup = contextlib.nullcontext()
         if spec.prepare_tiling is not None:
+            report(0.0, f"measuring the whole image at preview size before {len(tiles)} tiles")
             preview = _to_tensor(_preview(planes, budget, multiple), self.device, dtype)
             ctx = RunContext(device=self.device, dtype=dtype, cancel=cancel)
             setup = spec.prepare_tiling(model, preview, params, ctx)
@@ -234,6 +257,7 @@ class Engine:
         carry: tuple[np.ndarray, np.ndarray] | None = None
         index = 0
         with setup:
+            clock = TileClock(len(tiles))  # after the preview pass, which is no tile
             for number, (y0, y1, row) in enumerate(rows):
                 total = np.zeros((y1 - y0, width, 3), dtype=np.float32)
                 weight = np.zeros((y1 - y0, width, 1), dtype=np.float32)
@@ -241,10 +265,11 @@ class Engine:
                     total[:len(carry[0])] += carry[0]
                     weight[:len(carry[1])] += carry[1]
                 for tile in row:
+                    label = clock.label(index)
                     ctx = RunContext(device=self.device, dtype=dtype, cancel=cancel,
-                                     on_progress=_scaled(report, index, len(tiles)))
+                                     on_progress=_scaled(report, index, len(tiles), label))
                     ctx.check_cancelled()
-                    ctx.progress(0.0, f"tile {index + 1} of {len(tiles)}")
+                    ctx.progress(0.0, label)
                     patch = _to_tensor(planes[tile.y0:tile.y1, tile.x0:tile.x1], self.device, dtype)
                     out = self._forward(spec, model, patch, params, ctx, shared_state=spec.prepare_tiling is not None)
                     _check_shape(spec, out, patch)
@@ -254,6 +279,7 @@ class Engine:
                     total[:, tile.x0:tile.x1] += rgb * w
                     weight[:, tile.x0:tile.x1] += w
                     index += 1
+                    clock.done(index)
                 stop = rows[number + 1][0] if number + 1 < len(rows) else y1
                 _finish_rows(total, weight, result, y0, min(stop, image.height) - y0)
                 carry = (total[stop - y0:].copy(), weight[stop - y0:].copy())
@@ -384,19 +410,98 @@ def _preview(planes: np.ndarray, budget: int, multiple: int) -> np.ndarray:
     return to_float(cv2.resize(planes, (size[1], size[0]), interpolation=cv2.INTER_AREA))
 
 
+def _shrunk(image: Image, pixels: int) -> Image:
+    """`image` scaled down (area averaging) to about `pixels` pixels, in its own dtype."""
+    import cv2
+
+    scale = math.sqrt(pixels / (image.height * image.width))
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return Image(cv2.resize(image.pixels, size, interpolation=cv2.INTER_AREA), bit_depth=image.bit_depth)
+
+
+def _enlarged(planes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(h, w, 3) result planes enlarged (bilinear) to (height, width, 3) float32 in [0, 1]."""
+    import cv2
+
+    return np.clip(cv2.resize(to_float(planes), (width, height), interpolation=cv2.INTER_LINEAR), 0.0, 1.0)
+
+
 def _check_shape(spec: TranslatorSpec, out: Tensor, given: Tensor) -> None:
     if tuple(out.shape[-2:]) != tuple(given.shape[-2:]):
         raise PluginError(f"{spec.name} returned {tuple(out.shape[-2:])} for an input of "
                           f"{tuple(given.shape[-2:])}; an image translator must keep the size")
 
 
-def _scaled(report: ProgressFn, index: int, count: int) -> ProgressFn:
-    """Map a tile's own progress into the whole image's."""
+def _scaled(report: ProgressFn, index: int, count: int, label: str) -> ProgressFn:
+    """Map a tile's own progress into the whole image's (`label` when the translator gives no
+    message of its own)."""
 
     def scaled(fraction: float, message: str) -> None:
-        report((index + fraction) / count, message or f"tile {index + 1} of {count}")
+        report((index + fraction) / count, message or label)
 
     return scaled
+
+
+class TileClock:
+    """Progress labels of a tiled run: "tile 3 of 12, about 20 s left".
+
+    The estimate is the mean time of the finished tiles times the tiles left (the first tile's
+    label has none); `now` is a monotonic clock in seconds, replaceable in tests.
+    """
+
+    def __init__(self, count: int, now: Callable[[], float] = time.monotonic) -> None:
+        self.count = count
+        self._now = now
+        self._start = now()
+        self._finished = 0
+        self._elapsed = 0.0
+
+    def done(self, finished: int) -> None:
+        """`finished` tiles are done by now."""
+        self._finished = finished
+        self._elapsed = self._now() - self._start
+
+    def label(self, index: int) -> str:
+        """The label of tile `index` (0-based) as it starts."""
+        text = f"tile {index + 1} of {self.count}"
+        if self._finished <= 0:
+            return text
+        left = self._elapsed / self._finished * (self.count - self._finished)
+        return f"{text}, about {format_duration(left)} left"
+
+
+def format_duration(seconds: float) -> str:
+    """A rounded duration for people: "4 s", "50 s", "3 min", "1 h 5 min"."""
+    seconds = max(float(seconds), 0.0)
+    if seconds < 10:
+        return f"{max(round(seconds), 1)} s"
+    if seconds < 60:
+        return f"{round(seconds / 5) * 5} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+@contextlib.contextmanager
+def cancel_hooks(model: nn.Module, cancel: Cancellable | None) -> Iterator[None]:
+    """Within the context, every submodule of `model` checks `cancel` before its forward and
+    raises `Cancelled` when it is set, so a long forward stops within one layer. The hooks are
+    removed on exit; none are installed without a `cancel`."""
+    if cancel is None:
+        yield
+        return
+
+    def check(_module: nn.Module, _inputs: Any) -> None:
+        if cancel.is_set():
+            raise Cancelled("cancelled")
+
+    handles = [module.register_forward_pre_hook(check) for module in model.modules()]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 CHECK_INPUT_SIDE = 1024

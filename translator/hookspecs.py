@@ -12,6 +12,7 @@ import pluggy
 if TYPE_CHECKING:
     from translator.catalog import CatalogEntry
     from translator.checkpoints import CheckpointClaim, CheckpointFile, ImportContext
+    from translator.samples import Sample
     from translator.spec import TranslatorSpec
 
 hookspec = pluggy.HookspecMarker("translator")
@@ -60,4 +61,17 @@ def translator_model_catalog() -> list[CatalogEntry]:
     accepts. Result rule: each plugin's list is collected; a plugin whose hook raises or
     returns something other than `CatalogEntry` objects is marked broken; an entry with missing
     or bad fields, or for another plugin, is left out and reported.
+    """
+
+
+@hookspec
+def translator_samples() -> list[Sample]:
+    """Return entries for the app's Samples menu: an image (a file, or a factory making one)
+    and the translator and parameters it is meant for.
+
+    Called when the app has loaded the plugins. Result rule: each plugin's list is collected
+    and listed after the built-in samples; a plugin whose hook raises or returns something other
+    than `Sample` objects is marked broken; an entry for an unknown translator, with a missing
+    image file or with bad parameter values is left out and logged. A factory that raises or
+    returns a bad image when chosen marks its plugin broken.
     """

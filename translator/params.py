@@ -1,8 +1,9 @@
 """Typed parameter declarations a translator (or a training loop) shows to its users.
 
 A UI generates its controls from these: `Choice` -> combo box, `Int`/`Float` -> slider with a
-spin box, `Seed` -> spin box with a random button, `Bool` -> check box, `ColorPoints` -> clicks on
-the canvas with a colour picker, `Text` -> line edit, `FilePath` -> file chooser. The CLI parses
+spin box, `Seed` -> spin box with a random button, `Bool` -> check box, `Color` -> colour button,
+`ColorPoints` -> clicks on the canvas with a colour picker, `Text` -> line edit, `FilePath` -> file
+chooser. The CLI parses
 `--param key=value` with `Param.parse`. Values are always normalised by `Param.validate` before a
 translator sees them.
 """
@@ -65,15 +66,26 @@ class Param:
 
 @dataclass(frozen=True, kw_only=True)
 class Choice(Param):
-    """One of a fixed set of strings."""
+    """One of a fixed set of strings.
+
+    labels: what a UI shows for each choice, in the same order (the choices themselves stay the
+        values on the command line); empty: the choices.
+    """
 
     choices: tuple[str, ...]
     default: str
+    labels: tuple[str, ...] = ()
     kind = "choice"
 
     def __post_init__(self) -> None:
         if self.default not in self.choices:
             raise ValueError(f"default {self.default!r} of {self.name!r} is not among {self.choices}")
+        if self.labels and len(self.labels) != len(self.choices):
+            raise ValueError(f"{self.name!r} has {len(self.labels)} labels for {len(self.choices)} choices")
+
+    def label_of(self, choice: str) -> str:
+        """What a UI shows for `choice`."""
+        return self.labels[self.choices.index(choice)] if self.labels else choice
 
     def validate(self, value: Any) -> str:
         if value not in self.choices:
@@ -203,6 +215,42 @@ class FilePath(Param):
         return value
 
 
+_HEX_COLOR = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Color(Param):
+    """One colour, given as `#rrggbb` (also `rrggbb` or `#rgb`); the value is `#rrggbb`, lowercase.
+
+    `Color.rgb(value)` turns a value into its 8-bit (r, g, b).
+    """
+
+    default: str = "#000000"
+    kind = "color"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.default, str) or _HEX_COLOR.fullmatch(self.default) is None:
+            raise ValueError(f"default {self.default!r} of {self.name!r} is not a colour like '#ff8800'")
+
+    @property
+    def default_value(self) -> str:
+        return self.validate(self.default)
+
+    def validate(self, value: Any) -> str:
+        match = _HEX_COLOR.fullmatch(value.strip()) if isinstance(value, str) else None
+        if match is None:
+            raise self._fail(value, "is not a colour: use #rrggbb (e.g. #ff8800), rrggbb or #rgb")
+        digits = match.group(1).lower()
+        if len(digits) == 3:
+            digits = "".join(c * 2 for c in digits)
+        return "#" + digits
+
+    @staticmethod
+    def rgb(value: str) -> tuple[int, int, int]:
+        """The 8-bit (r, g, b) of a validated `#rrggbb` value."""
+        return int(value[1:3], 16), int(value[3:5], 16), int(value[5:7], 16)
+
+
 @dataclass(frozen=True)
 class ColorPoint:
     """A colour hint at a point of the image.
@@ -323,6 +371,6 @@ def _jsonable(value: Any) -> Any:
 
 
 __all__ = [
-    "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "ColorPoint",
+    "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "Color", "ColorPoint",
     "ColorPoints", "resolve_params", "parse_assignments", "SEED_MAX",
 ]

@@ -14,8 +14,8 @@ first exception an implementation raises, which would let one plugin's bug hide 
 plugin's answer; so `Registry.register` wraps each implementation (`HookImpl.function`, which
 pluggy's caller invokes) in a guard that turns an exception into "no answer" (None) and marks
 that plugin broken. pluggy then goes on as its rules say (firstresult: the next plugin is asked).
-The collecting hooks (`translator_translators`, `translator_model_catalog`) are called one
-implementation at a time (`get_hookimpls()`), because each result is credited to its plugin.
+The collecting hooks (`translator_translators`, `translator_model_catalog`, `translator_samples`)
+are called one implementation at a time (`get_hookimpls()`): each result is credited to its plugin.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ import pluggy
 from translator import hookspecs
 from translator.checkpoints import CheckpointClaim, CheckpointFile, ImportContext
 from translator.errors import CheckpointError, PluginError, TranslatorError
+from translator.samples import Sample, checked_samples
 from translator.spec import TranslatorSpec
 
 log = logging.getLogger(__name__)
@@ -356,14 +357,36 @@ class Registry:
     def model_catalog(self) -> list[tuple[str, list[Any]]]:
         """(plugin name, its `translator_model_catalog()` list) for each working plugin; a plugin
         whose hook raises is marked broken and left out. `translator.catalog` checks the entries."""
+        return self._collected("translator_model_catalog")
+
+    def samples(self) -> list[tuple[str, Sample]]:
+        """(plugin name, sample) for each usable entry of the working plugins'
+        `translator_samples()`. A plugin whose hook raises or returns something other than
+        `Sample`s is marked broken; an entry for an unknown translator, with a missing file or
+        bad params is left out and logged."""
         results = []
-        for impl in self.pm.hook.translator_model_catalog.get_hookimpls():
+        for plugin, items in self._collected("translator_samples"):
+            try:
+                usable, problems = checked_samples(plugin, items, self._translators)
+            except PluginError as exc:
+                self.mark_broken(plugin, exc)
+                continue
+            for problem in problems:
+                log.warning("%s", problem)
+            results.extend((plugin, sample) for sample in usable)
+        return results
+
+    def _collected(self, hook: str) -> list[tuple[str, list[Any]]]:
+        """(plugin name, the list its `hook` returned) for each working plugin implementing a
+        list-returning hook; a plugin whose hook raises is marked broken and left out."""
+        results = []
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
             info = self.plugins.get(impl.plugin_name)
             if info is None or info.broken:
                 continue
             try:
                 entries = list(impl.function() or ())  # None also when it raised (see `_guarded`)
-            except Exception as exc:  # noqa: BLE001 - an iterable that fails marks only its plugin
+            except Exception as exc:  # noqa: BLE001 - a broken hook marks only its plugin
                 self.mark_broken(impl.plugin_name, exc)
                 continue
             if not info.broken:
@@ -459,4 +482,6 @@ def _claim_problem(claim: object, translators: Mapping[str, TranslatorSpec]) -> 
         return f"returned {type(claim).__name__}, not CheckpointClaim"
     if not isinstance(claim.translator, str) or claim.translator not in translators:
         return f"claimed the file for unknown translator {claim.translator!r}"
+    if not translators[claim.translator].weights:
+        return f"claimed the file for {claim.translator!r}, a filter without weights"
     return None

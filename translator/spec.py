@@ -145,7 +145,10 @@ class TranslatorSpec:
     params: the parameters a UI shows, with defaults.
     default_config: architecture config of a fresh network (JSON-able); stored in model cards.
     build: config -> freshly initialised network (CPU, float32); the store loads weights into it.
-        None only for a translator without weights (empty `default_config`).
+    weights: False for a filter whose network has nothing to learn or load (every value comes
+        from `default_config` and the parameters): the store keeps no models for it and runs
+        `build(default_config)`, the app shows no model picker, and it cannot have `training`
+        or `models_dir`.
     translate: runs a batch (see `TranslateFn`).
     models_dir: folder holding bundled models (`NAME.safetensors` beside `NAME.json` cards).
     size_multiple: inputs are padded (reflect) to a multiple of this and cropped back.
@@ -166,6 +169,7 @@ class TranslatorSpec:
     build: Callable[[Mapping[str, Any]], nn.Module]
     translate: TranslateFn
     default_config: Mapping[str, Any]
+    weights: bool = True
     params: tuple[Param, ...] = ()
     models_dir: Path | None = None
     size_multiple: int = 1
@@ -181,16 +185,20 @@ class TranslatorSpec:
         """Checks the declaration itself, so a mistake shows where the spec is written.
 
         Raises `ValueError` for a name that is not lowercase letters, digits, '-' and '_'
-        (starting with a letter or digit, at most `MAX_NAME_LENGTH` long), and for `build=None`
-        when the spec has an architecture config (only a translator without weights, whose
-        `default_config` is empty, may leave `build` out).
+        (starting with a letter or digit, at most `MAX_NAME_LENGTH` long), for a `build` that is
+        not callable (a filter with `weights=False` builds its network from `default_config`
+        too), and for a filter with `training` or `models_dir`.
         """
         if not isinstance(self.name, str) or not NAME_PATTERN.fullmatch(self.name):
             raise ValueError(f"translator name {self.name!r:.80} must be lowercase letters, digits, '-' and '_' "
                              f"(starting with a letter or digit, at most {MAX_NAME_LENGTH} long)")
-        if self.build is None and self.default_config:
-            raise ValueError(f"translator {self.name!r}: build is None, but only a translator without "
-                             "weights (empty default_config) may leave it out")
+        if not callable(self.build):
+            raise ValueError(f"translator {self.name!r}: build must be a function config -> network "
+                             "(a filter without weights too: it builds its network from default_config)")
+        if not self.weights and self.training is not None:
+            raise ValueError(f"translator {self.name!r}: weights=False (a filter) cannot have training")
+        if not self.weights and self.models_dir is not None:
+            raise ValueError(f"translator {self.name!r}: weights=False (a filter) cannot have models_dir")
 
     def describe(self) -> dict[str, Any]:
         """JSON-able summary for `translator plugins --json`."""
@@ -201,4 +209,5 @@ class TranslatorSpec:
             "task": self.task.value,
             "params": [p.describe() for p in self.params],
             "trainable": self.training is not None,
+            "weights": self.weights,
         }

@@ -38,6 +38,7 @@ from translator.errors import CheckpointError, ModelNotFoundError, TranslatorErr
 if TYPE_CHECKING:
     from torch import Tensor, nn
 
+    from translator.engine import ProgressFn
     from translator.plugins import Registry
 
 HOME_ENV = "TRANSLATOR_HOME"
@@ -138,15 +139,8 @@ class ModelCard:
             lines.append(f"licence: {self.source['licence']}")
         training = self.training
         if training:
-            parts = []
-            if training.get("data"):
-                parts.append(f"data: {_describe_data(training['data'])}")
-            if training.get("steps") is not None:
-                parts.append(f"{training['steps']} steps")
-            if training.get("time_s") is not None:
-                parts.append(f"{float(training['time_s']) / 60:.1f} min")
-            if training.get("device"):
-                parts.append(f"on {training['device']}")
+            parts = [f"data: {_describe_data(training['data'])}"] if training.get("data") else []
+            parts += self.training_facts()
             if parts:
                 lines.append("trained: " + ", ".join(parts))
         if self.metrics:
@@ -154,6 +148,24 @@ class ModelCard:
         if self.created:
             lines.append(f"created {self.created}")
         return "\n".join(lines)
+
+    def training_facts(self) -> list[str]:
+        """How the model was trained, in short phrases: "920 steps", "44 min", "on CPU",
+        "batches of 4", "128 px crops" (those the card records)."""
+        from translator.engine import format_duration
+
+        training, facts = self.training, []
+        if training.get("steps") is not None:
+            facts.append(f"{training['steps']} steps")
+        if training.get("time_s") is not None:
+            facts.append(format_duration(float(training["time_s"])))
+        if training.get("device"):
+            facts.append(f"on {training['device']}")
+        if training.get("batch_size") is not None:
+            facts.append(f"batches of {training['batch_size']}")
+        if training.get("size") is not None:
+            facts.append(f"{training['size']} px crops")
+        return facts
 
 
 _CARD_TYPES: dict[str, type] = {
@@ -237,7 +249,7 @@ class ModelStore:
     def _scan_all(self, translator: str | None) -> list[ModelEntry | BrokenModel]:
         found: list[ModelEntry | BrokenModel] = []
         for name, spec in sorted(self.registry.translators.items()):
-            if translator is not None and name != translator:
+            if (translator is not None and name != translator) or not spec.weights:
                 continue
             if spec.models_dir is not None:
                 found.extend(_scan(Path(spec.models_dir), name, bundled=True))
@@ -267,26 +279,40 @@ class ModelStore:
 
     # -- loading -----------------------------------------------------------------------------
 
-    def load(self, entry: ModelEntry) -> nn.Module:
+    def load(self, entry: ModelEntry, progress: ProgressFn | None = None) -> nn.Module:
         """Build the translator's network from the card's config and load the weights strictly.
 
-        Returns a float32 CPU module in eval mode. Raises `CheckpointError` when the weights do
-        not fit the architecture.
+        progress(fraction in [0, 1], message) hears the stages ("Loading model NAME... 40%
+        (building the network)"). Returns a float32 CPU module in eval mode. Raises
+        `CheckpointError` when the weights do not fit the architecture.
         """
         spec = self.registry.translator(entry.translator)
+        stage = _loading_stages(entry.name, progress)
+        stage(0.0, "reading the weights")
         state = read_safetensors(entry.weights)
-        return build_with_weights(spec.build, entry.card.config, state, label=entry.name)
+        model = build_with_weights(spec.build, entry.card.config, state, label=entry.name,
+                                   progress=stage)
+        stage(1.0, "ready")
+        return model
 
-    def open(self, translator: str, name: str | None = None) -> tuple[ModelEntry | None, nn.Module]:
+    def open(self, translator: str, name: str | None = None, *,
+             progress: ProgressFn | None = None) -> tuple[ModelEntry | None, nn.Module]:
         """The network to run for a translator: the named model, else its default model, else
-        a freshly built network when that network has no weights to learn (entry None).
+        a freshly built network when that network has no weights to learn (entry None). A
+        translator declared with `weights=False` always gets `build(default_config)`.
 
-        Raises `ModelNotFoundError` when a trainable translator has no model at all.
+        progress: as for `load`. Raises `ModelNotFoundError` when a trainable translator has no
+        model at all, or when a model is named for a translator without weights.
         """
         spec = self.registry.translator(translator)
+        if not spec.weights:
+            if name:
+                raise ModelNotFoundError(f"{spec.name} is a filter without weights: it takes no model "
+                                         f"(leave out --model {name})")
+            return None, spec.build(dict(spec.default_config)).eval()
         entry = self.get(name, spec.name) if name else self.default(spec.name)
         if entry is not None:
-            return entry, self.load(entry)
+            return entry, self.load(entry, progress)
         model = spec.build(dict(spec.default_config))
         if any(True for _ in model.parameters()):
             raise ModelNotFoundError(
@@ -572,9 +598,10 @@ def _check_weights(path: Path) -> str | None:
 
 
 def build_with_weights(build: Any, config: Mapping[str, Any], state: Mapping[str, Tensor], *,
-                       label: str) -> nn.Module:
+                       label: str, progress: ProgressFn | None = None) -> nn.Module:
     """`build(config)` then `load_state_dict(state, strict=True)`, as float32, eval mode.
 
+    progress(fraction, stage) hears "building the network" and "loading the weights into it".
     Raises `CheckpointError` naming the missing, unexpected and misshapen keys
     (`translator.weights.check_fits`).
     """
@@ -582,12 +609,16 @@ def build_with_weights(build: Any, config: Mapping[str, Any], state: Mapping[str
 
     from translator.weights import check_fits
 
+    if progress is not None:
+        progress(LOAD_STAGES["build"], "building the network")
     try:
         model = build(dict(config))
     except TranslatorError:
         raise
     except Exception as exc:  # noqa: BLE001 - a bad config from a file is the file's fault
         raise CheckpointError(f"{label}: cannot build the network from its config ({exc})") from exc
+    if progress is not None:
+        progress(LOAD_STAGES["fill"], "loading the weights into it")
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
     check_fits(model, state, subject=f"{label}:")
     try:
@@ -597,6 +628,21 @@ def build_with_weights(build: Any, config: Mapping[str, Any], state: Mapping[str
     del result
     model.to(torch.float32)
     return model.eval()
+
+
+LOAD_STAGES = {"build": 0.4, "fill": 0.7}
+"""Where the stages of `ModelStore.load` start, as fractions of the whole load (reading the
+weights starts at 0)."""
+
+
+def _loading_stages(name: str, progress: ProgressFn | None) -> ProgressFn:
+    """progress(fraction, stage) -> progress(fraction, "Loading model NAME... 40% (stage)")."""
+
+    def stage(fraction: float, what: str) -> None:
+        if progress is not None:
+            progress(fraction, f"Loading model {name}... {round(fraction * 100)}% ({what})")
+
+    return stage
 
 
 def _read_card(path: Path) -> ModelCard:

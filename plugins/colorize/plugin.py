@@ -35,11 +35,14 @@ HINTS = api.ColorPoints(
     help="colour points 'x,y,#rrggbb;...' (x, y in [0, 1] of the width and height): the colour "
          "wanted there, spread over the region of even lightness around it")
 SATURATION = api.Float(
-    name="saturation", title="Saturation", default=1.0, minimum=0.0, maximum=2.0, step=0.05,
-    help="strength of the colour: 0 gives the gray image, 1 the prediction, 2 doubles its chroma")
+    name="saturation", title="Colour strength", default=1.0, minimum=0.0, maximum=2.0, step=0.05,
+    help="0 gives the gray image, 1 the colours as predicted, 2 twice as strong. Technically the "
+         "saturation, a factor on the chroma")
 WORKING_SIZE = api.Int(
-    name="working_size", title="Working size", default=256, minimum=64, maximum=1024, step=32,
-    help="longer side in pixels at which colours are predicted (the output keeps full detail)")
+    name="working_size", title="Colour detail (working size)", default=256, minimum=64, maximum=1024,
+    step=32, help="the size, in pixels of the longer side, at which colours are chosen: larger "
+                  "follows small things closer, smaller is faster; the result keeps the image's "
+                  "full detail either way")
 
 
 def build(config: Mapping[str, Any]) -> nn.Module:

@@ -34,7 +34,11 @@ MIN_SIZE = 8
 
 DIRECTION = api.Choice(
     name="direction", title="Direction", choices=("AtoB", "BtoA"), default="AtoB",
-    help="AtoB translates domain A to domain B (generator G), BtoA back from B to A (generator F)")
+    labels=("Photo -> painting", "Painting -> photo"),
+    help="which way to translate: with the bundled model a photo into a painting, or a painting "
+         "back into a photo; an imported model goes between its own two kinds of picture (for "
+         "horse2zebra, horse -> zebra). Technically AtoB runs generator G (domain A to B), BtoA "
+         "generator F (B to A)")
 
 
 def build(config: Mapping[str, Any]) -> nn.Module:

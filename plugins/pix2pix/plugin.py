@@ -40,10 +40,12 @@ INVERT = api.Bool(
 
 
 WORK_AT = api.Choice(
-    name="work_at", title="Work at", choices=("model", "image"), default="model",
-    help="model: shrink an image bigger than the model's training size to that size, translate and "
-         "enlarge the result, so that the model sees things as big as it learnt them (the "
-         "reference tests this way); image: translate at the image's own size")
+    name="work_at", title="Size to work at", choices=("model", "image"), default="model",
+    labels=("The model's size (shapes as it learnt them)", "The image's own size (more detail)"),
+    help="the model's size: a drawing bigger than the pictures the model learnt from is shrunk to "
+         "their size, translated and enlarged back, so the model sees things as big as it learnt "
+         "them (the reference tests this way); the image's own size: translated as it is, with "
+         "more detail but shapes the model may not recognise")
 
 
 def build(config: Mapping[str, Any]) -> nn.Module:

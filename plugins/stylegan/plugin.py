@@ -29,30 +29,43 @@ DEFAULT_CONFIG: Mapping[str, Any] = {
 SOURCE_FILTERS = ("*.png", "*.jpg", "*.jpeg", "*.webp", "*.bmp", "*.tif", "*.tiff", "*.npz")
 
 PARAMS: tuple[api.Param, ...] = (
-    api.Seed(name="seed", title="Seed", default=0,
-             help="source A: z = RandomState(seed).randn(1, z_dim), as the official scripts"),
-    api.Float(name="truncation", title="Truncation psi", default=0.7, minimum=0.0, maximum=2.0,
-              help="pull w toward the average w (1: none, 0: the average image)"),
-    api.Choice(name="noise", title="Noise", choices=("const", "random", "none"), default="const",
-               help="per-pixel noise: the model's fixed noise, fresh noise, or none"),
-    api.FilePath(name="source", title="Source A file", filters=SOURCE_FILTERS,
-                 help="an image to project, or latents (.npz), instead of the seed; an input image also does"),
-    api.Text(name="style_seed", title="Style seed (B)", default="", pattern=r"\d*|none",
-             help="source B seed whose styles are mixed into A (empty: no mixing)"),
-    api.FilePath(name="style_source", title="Source B file", filters=SOURCE_FILTERS,
-                 help="an image to project, or latents (.npz), as source B"),
-    api.Text(name="layers", title="Layers from B", default="coarse", pattern=LAYERS_PATTERN,
-             help="coarse (4-8 px: pose, shape), middle (16-32 px), fine (64 px+: colours), all, or FIRST-LAST w indices"),
-    api.Float(name="blend", title="Blend", default=1.0, minimum=0.0, maximum=1.0,
-              help="how much of B's styles replace A's on the chosen layers"),
+    api.Seed(name="seed", title="Picture number (seed)", default=0,
+             help="each number gives another picture (source A). Technically z = "
+                  "RandomState(seed).randn(1, z_dim), as the official scripts"),
+    api.Float(name="truncation", title="Variety (truncation)", default=0.7, minimum=0.0, maximum=2.0,
+              help="how far pictures may stray from the average one: low values give typical, clean "
+                   "pictures, 1 the model's full variety, above 1 stranger ones. Technically psi, "
+                   "which pulls w toward the average w (1: none, 0: the average image)"),
+    api.Choice(name="noise", title="Fine texture (noise)", choices=("const", "random", "none"), default="const",
+               labels=("The model's own, the same each time", "Fresh each time", "None (smoother)"),
+               help="the per-pixel noise behind hair, grain and texture: the model's fixed noise, "
+                    "fresh noise on every run, or none"),
+    api.FilePath(name="source", title="Start from a file (A)", filters=SOURCE_FILTERS,
+                 help="a picture to find in the model (projection), or saved latents (.npz), "
+                      "instead of the picture number; an input image does the same"),
+    api.Text(name="style_seed", title="Mix in picture number (B)", default="", pattern=r"\d*|none",
+             help="the number of a second picture whose styles are mixed into A (empty: no mixing). "
+                  "Technically the seed of source B"),
+    api.FilePath(name="style_source", title="Mix in a file (B)", filters=SOURCE_FILTERS,
+                 help="a picture to find in the model, or saved latents (.npz), as the second picture B"),
+    api.Text(name="layers", title="What to take from B", default="coarse", pattern=LAYERS_PATTERN,
+             help="coarse: pose and shape (the 4-8 px layers); middle: features (16-32 px); fine: "
+                  "colours and texture (64 px and up); all; or FIRST-LAST w indices"),
+    api.Float(name="blend", title="How much of B", default=1.0, minimum=0.0, maximum=1.0,
+              help="how much of B's styles replace A's on the chosen layers (1: all of them)"),
     api.Text(name="grid", title="Mixing grid", default="", pattern=r"[0-9,\- ]*;[0-9,\- ]*|",
              help="ROW_SEEDS;COLUMN_SEEDS, e.g. 1,2,3;10-13: render the style-mixing figure instead"),
-    api.Int(name="project_steps", title="Projection steps", default=200, minimum=1, maximum=5000,
-            help="optimisation steps when a source is an image"),
-    api.Choice(name="project_space", title="Projection space", choices=("w", "w+"), default="w",
-               help="w: one latent for all layers (mixes well); w+: one per layer (closer fit)"),
-    api.FilePath(name="save_latents", title="Save latents to", filters=("*.npz",),
-                 help="write the ws of the result to this .npz (not for grids)"),
+    api.Int(name="project_steps", title="Fitting steps (for a picture)", default=200, minimum=1, maximum=5000,
+            help="how long to search the model for a picture given as a file: more steps fit it "
+                 "closer and take longer. Technically the projection's optimisation steps"),
+    api.Choice(name="project_space", title="Fit a picture", choices=("w", "w+"), default="w",
+               labels=("Loosely, mixes well (w)", "Closely (w+)"),
+               help="loosely: one latent for all layers, so the fitted picture mixes well with "
+                    "others; closely: one per layer, nearer to the picture but it mixes less well. "
+                    "Technically the projection space, w or w+"),
+    api.FilePath(name="save_latents", title="Save the picture's latents to", filters=("*.npz",),
+                 help="write the latents (ws) of the result to this .npz, to start from it later "
+                      "(not for grids)"),
 )
 
 

@@ -11,8 +11,6 @@ import numpy as np
 
 from translator.cli.main import main
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "translator-plugin-example"
-
 
 def _png_claiming(width: int, height: int) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
@@ -46,9 +44,7 @@ def _digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
 
 
-def test_apply_over_hostile_folder(fake_distribution, tmp_path, capsys):
-    source = (EXAMPLE / "translator_plugin_example" / "__init__.py").read_text()
-    fake_distribution("translator-plugin-example", "translator_plugin_example", source, entry="example-sepia")
+def test_apply_over_hostile_folder(example_distribution, tmp_path, capsys):
     inputs = tmp_path / "in"
     expected = _hostile_folder(inputs)
     before = _digests(inputs)
@@ -68,9 +64,7 @@ def test_apply_over_hostile_folder(fake_distribution, tmp_path, capsys):
     assert cv2.imread(str(out / "tiny_sepia.png")).shape[:2] == (1, 1)
 
 
-def test_apply_never_overwrites_existing_outputs(fake_distribution, tmp_path):
-    source = (EXAMPLE / "translator_plugin_example" / "__init__.py").read_text()
-    fake_distribution("translator-plugin-example", "translator_plugin_example", source, entry="example-sepia")
+def test_apply_never_overwrites_existing_outputs(example_distribution, tmp_path):
     image = tmp_path / "a.png"
     cv2.imwrite(str(image), np.zeros((8, 8, 3), np.uint8))
     out = tmp_path / "out"
@@ -79,9 +73,7 @@ def test_apply_never_overwrites_existing_outputs(fake_distribution, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["a_sepia-2.png", "a_sepia.png"]
 
 
-def test_apply_reports_bad_parameter_and_missing_input(fake_distribution, tmp_path, capsys):
-    source = (EXAMPLE / "translator_plugin_example" / "__init__.py").read_text()
-    fake_distribution("translator-plugin-example", "translator_plugin_example", source, entry="example-sepia")
+def test_apply_reports_bad_parameter_and_missing_input(example_distribution, tmp_path, capsys):
     assert main(["apply", "--plugin", "sepia", "--param", "strength=7", str(tmp_path), "-o", str(tmp_path)]) == 2
     assert "strength" in capsys.readouterr().err
     assert main(["apply", "--plugin", "sepia", str(tmp_path / "missing.png"), "-o", str(tmp_path / "o")]) == 1

@@ -12,8 +12,6 @@ import pytest
 
 from translator.cli.main import main
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "translator-plugin-example"
-
 # A plugin whose behaviour depends on the red value of an input's first pixel, so that one batch
 # can mix good inputs with every kind of plugin failure.
 FLAKY_PLUGIN = '''
@@ -50,9 +48,9 @@ def translator_translators():
 
 
 @pytest.fixture
-def sepia(fake_distribution):
-    source = (EXAMPLE / "translator_plugin_example" / "__init__.py").read_text()
-    fake_distribution("translator-plugin-example", "translator_plugin_example", source, entry="example-sepia")
+def sepia(example_distribution):
+    """The example plugin, installed: its `sepia` filter."""
+    return example_distribution
 
 
 def _image(path: Path, red: int = 10, size: tuple[int, int] = (6, 5)) -> Path:

@@ -35,6 +35,7 @@ from translator.hookspecs import API_VERSION
 from translator.params import (
     Bool,
     Choice,
+    Color,
     ColorPoint,
     ColorPoints,
     FilePath,
@@ -44,6 +45,7 @@ from translator.params import (
     Seed,
     Text,
 )
+from translator.samples import Sample
 from translator.spec import RunContext, TaskKind, TranslatorSpec
 from translator.training.context import TrainContext
 from translator.training.spec import DataKind, Trainer, TrainingSpec
@@ -54,9 +56,10 @@ hookimpl = pluggy.HookimplMarker("translator")
 __all__ = [
     "API_VERSION", "hookimpl",
     "TranslatorSpec", "TaskKind", "RunContext",
-    "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "ColorPoint", "ColorPoints",
+    "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "Color", "ColorPoint",
+    "ColorPoints",
     "CheckpointFile", "CheckpointClaim", "ImportContext", "restricted_unpickle", "flatten_tensors",
-    "CatalogEntry", "CatalogFile",
+    "CatalogEntry", "CatalogFile", "Sample",
     "array_globals", "read_torch_bytes",
     "TrainingSpec", "DataKind", "Trainer", "TrainContext",
     "TranslatorError", "CheckpointError", "ParameterError", "DataError", "Cancelled",

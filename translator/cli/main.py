@@ -1,6 +1,7 @@
 """`translator`: the app by default, and the headless subcommands.
 
-    translator [IMAGE_OR_FOLDER ...] [--screenshot OUT.png]   start the desktop app
+    translator [IMAGE_OR_FOLDER ...] [--screenshot OUT.png [--plugin NAME] [--param K=V]]
+                                                                start the desktop app
     translator --version                                        app, torch, Qt and device versions
     translator --install-desktop-entry | --uninstall-desktop-entry   menu entry and icon (Linux)
     translator plugins [--json]                                 list plugins and translators
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from translator.errors import TranslatorError
+from translator.params import parse_assignments
 
 SUBCOMMANDS = ("plugins", "models", "apply")
 
@@ -66,6 +69,10 @@ def build_app_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", metavar="OUT.png",
                         help="open the images, run the current translator once, save a PNG of the "
                              "window and exit")
+    parser.add_argument("--plugin", metavar="NAME",
+                        help="with --screenshot: the translator to run (a translator or plugin name)")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="with --screenshot: a parameter of that translator (repeatable)")
     desktop = parser.add_mutually_exclusive_group()
     desktop.add_argument("--install-desktop-entry", action="store_true",
                          help="add Translator to the desktop's menu and 'Open with' (Linux, this user)")
@@ -82,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _setup_logging(verbose)
         try:
             return int(args.run(args) or 0)
+        except BrokenPipeError:  # `translator plugins --json | head`: the reader left, not an error
+            _silence_stdout()
+            return 0
         except TranslatorError as exc:
             print(f"translator: error: {exc}", file=sys.stderr)
             return 2
@@ -92,14 +102,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("translator: interrupted", file=sys.stderr)
             return 130
-    args = build_app_parser().parse_args(argv)
+    parser = build_app_parser()
+    args = parser.parse_args(argv)
     _setup_logging(args.verbose)
+    if (args.plugin or args.param) and not args.screenshot:
+        parser.error("--plugin and --param go with --screenshot")
     try:
         if args.install_desktop_entry or args.uninstall_desktop_entry:
             return _desktop_entry(install=args.install_desktop_entry)
         from translator.gui.app import run_app
 
-        return int(run_app(args.paths, screenshot=args.screenshot) or 0)
+        params = parse_assignments(args.param)
+        return int(run_app(args.paths, screenshot=args.screenshot, translator=args.plugin, params=params) or 0)
     except TranslatorError as exc:  # e.g. Qt's platform plugin misses a system library
         print(f"translator: error: {exc}", file=sys.stderr)
         return 2
@@ -115,6 +129,13 @@ def _desktop_entry(*, install: bool) -> int:
         removed = desktop.uninstall_desktop_entry()
         print(f"removed {len(removed)} files" if removed else "no desktop entry was installed")
     return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises no second BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _take_verbose(argv: list[str]) -> tuple[bool, list[str]]:

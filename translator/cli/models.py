@@ -74,7 +74,9 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([e.describe() for e in entries] + [b.describe() for b in broken], indent=2))
         return 0
-    if not entries and not broken:
+    if translator is not None and not store.registry.translator(translator).weights:
+        print(f"{translator} is a filter without weights: it runs without a model")
+    elif not entries and not broken:
         print("no models")
     for entry in entries:
         title = entry.card.title if entry.card.title != entry.name else ""

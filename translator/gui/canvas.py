@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QMouseEvent,
     QPainter,
+    QPaintEvent,
     QPen,
     QPixmap,
     QResizeEvent,
@@ -366,6 +367,28 @@ class ViewLink:
             self._busy = False
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that elides its text ("After: cyclegan [photo2pa...") where it does
+    not fit instead of clipping it; the full text is its tooltip. `text()` is the full text."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def shown_text(self) -> str:
+        """The text as it fits the label now."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        QFrame.paintEvent(self, event)  # the frame and the style sheet's background, no text
+        painter = QPainter(self)
+        self.style().drawItemText(painter, self.contentsRect(), int(self.alignment() | Qt.AlignmentFlag.AlignVCenter),
+                                  self.palette(), self.isEnabled(), self.shown_text(), self.foregroundRole())
+
+
 class Canvas(QWidget):
     """Before and after side by side with linked zoom and pan, or (compare mode, key C) one
     view with a draggable split line. With only a result (a generator), the after pane alone.
@@ -386,8 +409,8 @@ class Canvas(QWidget):
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setObjectName("canvasPlaceholder")
 
-        self.before_label = QLabel("Before")
-        self.after_label = QLabel("After")
+        self.before_label = ElidedLabel("Before")
+        self.after_label = ElidedLabel("After")
         panes = QHBoxLayout()
         panes.setSpacing(2)
         panes.setContentsMargins(0, 0, 0, 0)

@@ -1,15 +1,24 @@
 """Colour hints on the canvas: the view side of a `ColorPoints` parameter.
 
-Click the image to add a hint (its colour: the picker's, or the pixel under the click), drag a
-hint to move it, right-click it to remove it, double-click it to change its colour.
+Click the image to add a hint, drag a hint to move it, right-click it to remove it, double-click
+it to change its colour. A new hint takes the last colour chosen (picker, palette or a
+double-click), else the model's predicted colour there, else the colour under the click when it
+is not gray, else the colour of new hints (`hint_color`). `ColorPalette` offers the recent colours.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPen
-from PySide6.QtWidgets import QColorDialog, QGraphicsEllipseItem, QGraphicsItem
+from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QImage, QMouseEvent, QPen
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QHBoxLayout,
+    QToolButton,
+    QWidget,
+)
 
 from translator.gui.canvas import ImageView
 from translator.params import ColorPoint
@@ -156,6 +165,68 @@ class HintTool(QObject):
         if color is not None:
             self.recolor(hit, color)
         return True
+
+
+GRAY_SPREAD = 24
+"""A pixel whose channels differ by less than this (of 255) is gray: no colour to keep."""
+
+
+def hint_color(chosen: QColor | None, prediction: QImage | None, source: QImage | None,
+               x: float, y: float, fallback: QColor) -> QColor:
+    """The colour of a new hint at image pixel (x, y): `chosen` (the last colour the user picked)
+    when there is one, else the prediction's pixel there (the shown result of this image, so a
+    new hint first keeps what the model did), else the source's pixel when it has a colour,
+    else `fallback` (a gray hint on a gray image would change nothing)."""
+    if chosen is not None:
+        return QColor(chosen)
+    if isinstance(prediction, QImage) and prediction.valid(int(x), int(y)):
+        return prediction.pixelColor(int(x), int(y))
+    if isinstance(source, QImage) and source.valid(int(x), int(y)):
+        pixel = source.pixelColor(int(x), int(y))
+        channels = (pixel.red(), pixel.green(), pixel.blue())
+        if max(channels) - min(channels) >= GRAY_SPREAD:
+            return pixel
+    return QColor(fallback)
+
+
+PALETTE_SIZE = 8
+STARTING_PALETTE = ("#d23c28", "#f08c28", "#f0d23c", "#50a03c", "#3c8cdc", "#283c96", "#e6b496", "#784628")
+"""Colours offered before any was used: red, orange, yellow, green, sky, blue, skin, brown."""
+
+
+class ColorPalette(QWidget):
+    """A row of swatches, the most recently used colour first; `chosen(QColor)` on a click."""
+
+    chosen = Signal(QColor)
+
+    def __init__(self, colors: Iterable[str] = STARTING_PALETTE, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.colors: list[str] = []
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+        self.buttons: list[QToolButton] = []
+        for _ in range(PALETTE_SIZE):
+            button = QToolButton()
+            button.setFixedSize(QSize(18, 18))
+            button.clicked.connect(lambda _checked=False, b=button: self.chosen.emit(QColor(b.property("color"))))
+            self._layout.addWidget(button)
+            self.buttons.append(button)
+        self._layout.addStretch(1)
+        self.set_colors(list(colors))
+
+    def use(self, color: QColor) -> None:
+        """Put `color` first (it was just used)."""
+        name = QColor(color).name()
+        self.set_colors([name, *(c for c in self.colors if c != name)])
+
+    def set_colors(self, colors: list[str]) -> None:
+        self.colors = [QColor(c).name() for c in colors][:PALETTE_SIZE]
+        for button, name in zip(self.buttons, self.colors + [""] * PALETTE_SIZE):
+            button.setVisible(bool(name))
+            button.setProperty("color", name)
+            button.setStyleSheet(f"background-color: {name}; border: 1px solid #888;" if name else "")
+            button.setToolTip(f"New hints in {name}" if name else "")
 
 
 def _ask_color(initial: QColor) -> QColor | None:

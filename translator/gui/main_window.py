@@ -53,7 +53,7 @@ from translator.errors import Cancelled, ImageError, ParameterError, PluginError
 from translator.gui import resources
 from translator.gui.canvas import Canvas
 from translator.gui.convert import from_qimage, thumbnail, to_qimage
-from translator.gui.hints import HintTool
+from translator.gui.hints import HintTool, hint_color
 from translator.gui.messages import MessageBar
 from translator.gui.panels import DevicePicker, ModelPicker, PrecisionPicker, TranslatorPicker
 from translator.gui.params_form import ParamForm
@@ -61,6 +61,7 @@ from translator.gui.sketch import SketchBar, SketchDocument, SketchTool
 from translator.gui.state import ImageList, ModelCache, OpenImage, ResultCache, RunRecord
 from translator.gui.workers import Task, TaskRunner
 from translator.params import ColorPoint
+from translator.samples import Sample, made_image
 from translator.spec import TranslatorSpec
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
     run_finished = Signal(object)
     batch_finished = Signal(object)
     models_changed = Signal()
+    preview_ready = Signal(object, object)
 
     def __init__(self, *, registry: Any = None, store: Any = None, engine: Any = None,
                  settings: QSettings | None = None, parent: QWidget | None = None) -> None:
@@ -125,6 +127,7 @@ class MainWindow(QMainWindow):
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(LIVE_DELAY_MS)
         self._live_timer.timeout.connect(self._live_run)
+        self.preview_ready.connect(self._show_preview)
         self._update_actions()
         if self.registry is not None:
             self._on_loaded((self.registry, None))
@@ -205,6 +208,7 @@ class MainWindow(QMainWindow):
         model_row.addWidget(self.model_picker, 1)
         model_row.addWidget(self.import_button)
         form.addRow("Model", model_row)
+        self._model_row = (form, model_row)
         self.catalog_hint = QLabel()
         self.catalog_hint.setObjectName("catalogHint")
         self.catalog_hint.setWordWrap(True)
@@ -330,12 +334,21 @@ class MainWindow(QMainWindow):
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
 
     def _fill_samples_menu(self) -> None:
+        """The built-in samples, then (once plugins are loaded) each plugin's `translator_samples()`."""
         self.samples_menu.clear()
-        samples = resources.samples()
-        for sample in samples:
+        samples: list[tuple[str | None, Sample]] = [(None, sample) for sample in resources.samples()]
+        if self.registry is not None:
+            plugin_samples = self.registry.samples()
+            if plugin_samples and samples:
+                samples.append((None, None))  # type: ignore[arg-type] - a separator
+            samples.extend(plugin_samples)
+        for plugin, sample in samples:
+            if sample is None:
+                self.samples_menu.addSeparator()
+                continue
             action = QAction(f"{sample.title}  [{sample.translator}]", self)
             action.setToolTip(sample.description)
-            action.triggered.connect(lambda _c=False, s=sample: self.open_sample(s))
+            action.triggered.connect(lambda _c=False, s=sample, p=plugin: self.open_sample(s, p))
             self.samples_menu.addAction(action)
         self.samples_menu.setEnabled(bool(samples))
 
@@ -377,6 +390,7 @@ class MainWindow(QMainWindow):
         else:
             self._load_devices()
         self.translator_picker.set_registry(registry, self.settings.value("translator", None))
+        self._fill_samples_menu()
         self.is_ready = True
         broken = [p.name for p in registry.plugins.values() if p.broken]
         status = f"{len(registry.translators)} translator(s) ready"
@@ -564,13 +578,45 @@ class MainWindow(QMainWindow):
         if self._open_mime(event.mimeData(), "Dropped"):
             event.acceptProposedAction()
 
-    def open_sample(self, sample: resources.Sample) -> None:
-        """Open a sample image and pick the translator it was made for."""
-        if self.registry is not None and sample.translator in self.registry.translators:
+    def open_sample(self, sample: Sample, plugin: str | None = None) -> None:
+        """Pick the translator a sample was made for, with its parameters, open its image (a
+        file, the image its factory makes, or none for a generator) and run it. A failing
+        factory marks its `plugin` broken."""
+        known = self.registry is not None and sample.translator in self.registry.translators
+        if known:
             self.translator_picker.select(sample.translator)
+            self.param_form.set_values(dict(sample.params), strict=False)
         elif self.registry is not None:
             self.show_info(f"The {sample.translator} translator is not installed; the sample opens anyway")
-        self.open_paths([sample.path])
+        if sample.image is None:
+            if known:
+                self.run_current()
+            return
+        if callable(sample.image):
+            try:
+                image = made_image(sample)
+            except Exception as exc:  # noqa: BLE001 - the plugin's factory, not ours
+                if plugin is not None and self.registry is not None:
+                    self.registry.mark_broken(plugin, exc)
+                    self.translator_picker.set_registry(self.registry, sample.translator)
+                    self._fill_samples_menu()
+                self.show_error(f"Could not make the sample {sample.title!r}", exc)
+                return
+            self.add_image(image, self._next_name(sample.title))
+            if known:
+                self.run_current()
+            return
+        path = Path(sample.image)
+
+        def opened(_added: Any) -> None:
+            self.images_opened.disconnect(opened)
+            item = next((i for i in self.images if i.path == path), None)
+            if item is not None and known:
+                self.select_image(item)
+                self.run_current()
+
+        self.images_opened.connect(opened)
+        self.open_paths([path])
 
     # ==== sketches ===============================================================================
 
@@ -611,7 +657,8 @@ class MainWindow(QMainWindow):
 
     def _live_run(self) -> None:
         item = self.images.current
-        if item is None or item.sketch is None or self.spec is None:
+        if item is None or self.spec is None or (
+                item.sketch is None and self.param_form.color_points_control() is None):
             return
         if self._run_task is not None:
             self._rerun_pending = True
@@ -760,7 +807,9 @@ class MainWindow(QMainWindow):
         self._refresh_canvas()
 
     def _refresh_models(self, select: str | None = None) -> None:
-        if self.spec is None or self.store is None:
+        form, row = self._model_row
+        form.setRowVisible(row, self.spec is None or self.spec.weights)
+        if self.spec is None or self.store is None or not self.spec.weights:
             self.model_picker.set_entries([])
             self.catalog_hint.hide()
             return
@@ -838,15 +887,17 @@ class MainWindow(QMainWindow):
 
     def _hint_control_changed(self) -> None:
         self.hint_tool.set_points(self._current_hints())
+        control = self.param_form.color_points_control()
+        if control is not None and control.live.isChecked() and self.images.current is not None:
+            self._live_timer.start()
 
     def _hint_color_at(self, x: float, y: float) -> QColor:
         control = self.param_form.color_points_control()
-        if control is not None and not control.pick_from_image:
-            return control.color
         item = self.images.current
-        if item is not None and isinstance(item.view, QImage) and item.view.valid(int(x), int(y)):
-            return item.view.pixelColor(int(x), int(y))
-        return control.color if control is not None else QColor(255, 0, 0)
+        shown = self.shown_record if item is not None and self.shown_record in item.history else None
+        return hint_color(control.chosen_color() if control is not None else None,
+                          shown.view if shown is not None else None, item.view if item is not None else None,
+                          x, y, control.color if control is not None else QColor(255, 0, 0))
 
     # ==== running ================================================================================
 
@@ -893,11 +944,12 @@ class MainWindow(QMainWindow):
             start = time.perf_counter()
             progress(0.0, "loading the model")
             loaded_name, model = self.models.get(spec.name, model_name,
-                                                 lambda: self._open_model(spec.name, model_name))
+                                                 lambda: self._open_model(spec.name, model_name, progress))
             engine = self._engine(device, precision)
             cancel_check(cancel)
             warnings: list[str] = []
-            result = engine.run(spec, model, image, params, progress=progress, cancel=cancel, warn=warnings.append)
+            result = engine.run(spec, model, image, params, progress=progress, cancel=cancel, warn=warnings.append,
+                                preview=lambda quick: self.preview_ready.emit(item, to_qimage(quick)))
             record = RunRecord(translator=spec.name, model=loaded_name, params=dict(params),
                                seconds=time.perf_counter() - start, result=result, warnings=tuple(warnings))
             record.view = to_qimage(result)
@@ -914,11 +966,11 @@ class MainWindow(QMainWindow):
         self._update_actions()
         return self._run_task
 
-    def _open_model(self, translator: str, model: str | None) -> tuple[str | None, Any]:
+    def _open_model(self, translator: str, model: str | None, progress: Any = None) -> tuple[str | None, Any]:
         """(model name, network); a plugin whose `build` raises fails the run as `PluginError`,
         which counts towards `Registry.STRIKES` like a failing `translate`."""
         try:
-            entry, network = self.store.open(translator, model)
+            entry, network = self.store.open(translator, model, progress=progress)
         except TranslatorError:
             raise
         except Exception as exc:  # noqa: BLE001 - the plugin's build, not ours
@@ -940,6 +992,11 @@ class MainWindow(QMainWindow):
         self.progress.setValue(int(fraction * 1000))
         if message:
             self.statusBar().showMessage(message)
+
+    def _show_preview(self, item: OpenImage, view: QImage) -> None:
+        if item is self._target() and self._run_task is not None:
+            self.canvas.set_after(QPixmap.fromImage(view))
+            self.canvas.after_label.setText("After: a quick preview, the full size follows")
 
     def _run_done(self, item: OpenImage, key: Any, record: RunRecord) -> None:
         if self.registry is not None:
@@ -963,6 +1020,8 @@ class MainWindow(QMainWindow):
 
     def _run_failed(self, spec: TranslatorSpec, exc: BaseException) -> None:
         if isinstance(exc, Cancelled):
+            self.statusBar().showMessage("Cancelled", 5000)
+            self._refresh_canvas()  # no preview of the cancelled run stays
             if not self._rerun_pending:
                 self.show_info("Cancelled")
         elif isinstance(exc, PluginError) and self.registry is not None:
@@ -1126,7 +1185,7 @@ class MainWindow(QMainWindow):
                 outcomes.append(result.error)
 
         def work(progress: Any, cancel: threading.Event) -> BatchReport:
-            _, model = self.models.get(spec.name, model_name, lambda: self._open_model(spec.name, model_name))
+            _, model = self.models.get(spec.name, model_name, lambda: self._open_model(spec.name, model_name, progress))
             engine = self._engine(device, precision)
 
             def run_one(image: Any, report: Any, warn: Any) -> Any:
@@ -1165,6 +1224,7 @@ class MainWindow(QMainWindow):
         details = "\n".join(f"{label}: {why}" for label, why in report.errors)
         level = "error" if report.errors else "info"
         self.messages.show_message(f"Batch: {report.summary()}", level, details)
+        self.statusBar().showMessage(f"Batch: {report.summary()}", 8000)
         if report.errors:
             box = QMessageBox(QMessageBox.Icon.Warning, "Batch finished",
                               f"{report.summary()}.\n\nFiles that failed:", QMessageBox.StandardButton.Ok, self)

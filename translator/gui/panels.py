@@ -3,18 +3,60 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPaintEvent, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QComboBox, QStyle, QStyleOptionComboBox, QStylePainter, QWidget
 
 from translator.device import PRECISIONS, DeviceInfo
 from translator.plugins import Registry
 from translator.store import ModelEntry
 
 ERROR_ROLE = Qt.ItemDataRole.UserRole + 1
+MIN_CHARS = 10
+"""The narrowest an elided picker gets, in average characters."""
 
 
-class TranslatorPicker(QComboBox):
+class ElidedComboBox(QComboBox):
+    """A combo box as wide as its longest entry where there is room, narrower where there is
+    not: then the current entry is elided ("Photo <-> pa...") instead of clipped. Its tooltip is
+    the full entry and the entry's own tooltip; the list opens as wide as its longest entry."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.currentIndexChanged.connect(self._update_tooltip)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), self.fontMetrics().averageCharWidth() * MIN_CHARS + 40), hint.height())
+
+    def shown_text(self) -> str:
+        """The current entry as it fits the box (elided at the right when it does not)."""
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                            QStyle.SubControl.SC_ComboBoxEditField, self)
+        return self.fontMetrics().elidedText(self.currentText(), Qt.TextElideMode.ElideRight, field.width())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        option.currentText = self.shown_text()
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+    def showPopup(self) -> None:
+        view = self.view()
+        view.setMinimumWidth(max(self.width(), view.sizeHintForColumn(0) + 2 * view.frameWidth() + 24))
+        super().showPopup()
+
+    def _update_tooltip(self, _index: int = 0) -> None:
+        text = self.currentText()
+        own = self.itemData(self.currentIndex(), Qt.ItemDataRole.ToolTipRole) if self.currentIndex() >= 0 else None
+        self.setToolTip(f"{text}\n\n{own}" if own else text)
+
+
+class TranslatorPicker(ElidedComboBox):
     """Every plugin's translators; a broken plugin is a greyed-out entry with its error as the
     tooltip. `current_name()` is the chosen translator's name (None when there is none)."""
 
@@ -54,6 +96,7 @@ class TranslatorPicker(QComboBox):
             self.setCurrentIndex(index)
         finally:
             self.blockSignals(False)
+        self._update_tooltip()
         self.translator_changed.emit(self.current_name())
 
     def find_translator(self, name: str) -> int:
@@ -76,7 +119,7 @@ class TranslatorPicker(QComboBox):
         return self._model.item(row)
 
 
-class ModelPicker(QComboBox):
+class ModelPicker(ElidedComboBox):
     """Models of one translator (bundled, trained, imported), each with its model card as the
     tooltip. `current_model()` is the chosen model's name, or None for "the default"."""
 

@@ -1,12 +1,14 @@
 """Controls generated from a translator's parameter declarations (`translator.params`).
 
 Choice -> combo box, Int/Float -> slider with a spin box, Seed -> spin box with a random button,
-Bool -> check box, Text -> line edit, FilePath -> line edit with a chooser, ColorPoints -> a list
+Bool -> check box, Color -> a colour button opening a colour dialog, Text -> line edit,
+FilePath -> line edit with a chooser, ColorPoints -> a list
 of hints placed by clicking on the canvas, with a colour picker. `ParamForm.values()` returns
 exactly what the translator receives (validated by `resolve_params`).
 """
 from __future__ import annotations
 
+import html
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,13 +29,16 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
+from translator.gui.hints import ColorPalette
 from translator.params import (
     SEED_MAX,
     Bool,
     Choice,
+    Color,
     ColorPoint,
     ColorPoints,
     FilePath,
@@ -56,7 +61,7 @@ class ParamControl(QWidget):
     def __init__(self, param: Param, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.param = param
-        self.setToolTip(param.help)
+        self.setToolTip(param_tooltip(param))
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
 
@@ -71,16 +76,18 @@ class ChoiceControl(ParamControl):
     def __init__(self, param: Choice, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
         self.combo = QComboBox()
-        self.combo.addItems(list(param.choices))
+        for choice in param.choices:
+            self.combo.addItem(param.label_of(choice), choice)
+            self.combo.setItemData(self.combo.count() - 1, f"{param.name}={choice}", Qt.ItemDataRole.ToolTipRole)
         self.combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self._layout.addWidget(self.combo)
         self.set_value(param.default)
 
     def value(self) -> str:
-        return self.combo.currentText()
+        return str(self.combo.currentData())
 
     def set_value(self, value: Any) -> None:
-        self.combo.setCurrentIndex(max(self.combo.findText(str(value)), 0))
+        self.combo.setCurrentIndex(max(self.combo.findData(str(value)), 0))
 
 
 class NumberControl(ParamControl):
@@ -230,9 +237,45 @@ class FilePathControl(ParamControl):
         self.edit.setText(str(value))
 
 
+class ColorControl(ParamControl):
+    """A button showing the colour (and its `#rrggbb`) that opens a colour dialog."""
+
+    def __init__(self, param: Color, parent: QWidget | None = None) -> None:
+        super().__init__(param, parent)
+        self._value = ""
+        self.button = QPushButton()
+        self.button.setToolTip(param.help or "Choose a colour")
+        self.button.clicked.connect(self.choose)
+        self._layout.addWidget(self.button, 1)
+        self.set_value(param.default_value)
+
+    def choose(self) -> None:
+        color = QColorDialog.getColor(QColor(self._value), self, self.param.label)
+        if color.isValid():
+            self.set_value(color.name())
+
+    def value(self) -> str:
+        return self._value
+
+    def set_value(self, value: Any) -> None:
+        value = self.param.validate(value)
+        if value == self._value:
+            return
+        self._value = value
+        text = "#000000" if QColor(value).lightness() > 127 else "#ffffff"
+        self.button.setText(value)
+        self.button.setStyleSheet(f"background-color: {value}; color: {text};")
+        self.changed.emit()
+
+
 class ColorPointsControl(ParamControl):
     """Colour hints: placed, moved and removed on the canvas (see `HintTool`); here the count,
-    the colour for new hints (a colour picker) and a button to clear them."""
+    the colour for new hints (a picker and a palette of recent colours), a button to clear them
+    and whether the translator runs again by itself a moment after each change (`live`).
+
+    color: the colour new hints take when `pick_from_image` is False (the last one chosen);
+    with `pick_from_image` True they take the predicted colour at the click (`hint_color`).
+    """
 
     def __init__(self, param: ColorPoints, parent: QWidget | None = None) -> None:
         super().__init__(param, parent)
@@ -241,18 +284,36 @@ class ColorPointsControl(ParamControl):
         self.pick_from_image = True
         self.count = QLabel()
         self.color_button = QPushButton("Colour...")
-        self.color_button.setToolTip("Colour of new hints (by default a new hint takes the "
-                                     "colour under the click)")
+        self.color_button.setToolTip("Colour of new hints (until one is chosen, a new hint takes the "
+                                     "predicted colour under the click)")
         self.color_button.clicked.connect(self.choose_color)
+        self.auto_button = QToolButton()
+        self.auto_button.setText("Auto")
+        self.auto_button.setToolTip("New hints take the predicted colour under the click again")
+        self.auto_button.clicked.connect(self.use_predicted)
         self.clear_button = QToolButton()
         self.clear_button.setText("Clear")
         self.clear_button.clicked.connect(lambda: self.set_value(()))
-        self._layout.addWidget(self.count, 1)
-        self._layout.addWidget(self.color_button)
-        self._layout.addWidget(self.clear_button)
-        self.setToolTip((param.help + "\n" if param.help else "") +
-                        "Click the image to add a hint, drag one to move it, right-click to remove "
-                        "it, double-click to change its colour.")
+        self.palette = ColorPalette()
+        self.palette.chosen.connect(self.set_color)
+        self.live = QCheckBox("Run after each change")
+        self.live.setToolTip("Run the translator again a moment after a hint is added, moved, "
+                             "recoloured or removed")
+        self.live.setChecked(True)
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        top = QWidget()
+        buttons = QHBoxLayout(top)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        for widget, stretch in ((self.count, 1), (self.color_button, 0), (self.auto_button, 0),
+                                (self.clear_button, 0)):
+            buttons.addWidget(widget, stretch)
+        for widget in (top, self.palette, self.live):
+            column.addWidget(widget)
+        self._layout.addWidget(box, 1)
+        self.setToolTip(param_tooltip(param, "Click the image to add a hint, drag one to move it, "
+                                             "right-click to remove it, double-click to change its colour."))
         self.set_value(param.default)
 
     def choose_color(self) -> None:
@@ -261,9 +322,20 @@ class ColorPointsControl(ParamControl):
             self.set_color(color)
 
     def set_color(self, color: QColor) -> None:
+        """New hints take `color` from now on; it goes first in the palette."""
         self.color = QColor(color)
         self.pick_from_image = False
-        self.color_button.setStyleSheet(f"background-color: {color.name()};")
+        self.color_button.setStyleSheet(f"background-color: {self.color.name()};")
+        self.palette.use(self.color)
+
+    def use_predicted(self) -> None:
+        """New hints take the predicted colour under the click again."""
+        self.pick_from_image = True
+        self.color_button.setStyleSheet("")
+
+    def chosen_color(self) -> QColor | None:
+        """The colour the user chose for new hints, None while they take the predicted one."""
+        return None if self.pick_from_image else QColor(self.color)
 
     def value(self) -> tuple[ColorPoint, ...]:
         return self._points
@@ -272,14 +344,28 @@ class ColorPointsControl(ParamControl):
         points = self.param.validate(value)
         if points == self._points and self.count.text():
             return
+        recolored = _recolored(self._points, points)
         self._points = points
         self.count.setText(f"{len(points)} hint(s)")
+        if recolored is not None:  # a hint given a new colour: new hints take it too
+            self.set_color(recolored)
         self.changed.emit()
+
+
+def _recolored(old: tuple[ColorPoint, ...], new: tuple[ColorPoint, ...]) -> QColor | None:
+    """The new colour when `new` is `old` with exactly one hint recoloured in place, else None."""
+    if len(old) != len(new):
+        return None
+    changed = [(a, b) for a, b in zip(old, new) if a != b]
+    if len(changed) != 1:
+        return None
+    a, b = changed[0]
+    return QColor(*b.rgb) if (a.x, a.y) == (b.x, b.y) and a.rgb != b.rgb else None
 
 
 _CONTROLS: dict[type, type[ParamControl]] = {
     Choice: ChoiceControl, Int: NumberControl, Float: NumberControl, Seed: SeedControl,
-    Bool: BoolControl, Text: TextControl, FilePath: FilePathControl, ColorPoints: ColorPointsControl,
+    Bool: BoolControl, Color: ColorControl, Text: TextControl, FilePath: FilePathControl, ColorPoints: ColorPointsControl,
 }
 
 
@@ -313,7 +399,8 @@ class ParamForm(QWidget):
             control = control_for(param)
             control.changed.connect(self.changed.emit)
             label = QLabel(param.label)
-            label.setToolTip(param.help)
+            label.setWordWrap(True)
+            label.setToolTip(param_tooltip(param))
             self._form.addRow(label, control)
             self.controls[param.name] = control
         if values:
@@ -339,6 +426,14 @@ class ParamForm(QWidget):
 
     def color_points_control(self) -> ColorPointsControl | None:
         return next((c for c in self.controls.values() if isinstance(c, ColorPointsControl)), None)
+
+
+def param_tooltip(param: Param, extra: str = "") -> str:
+    """A parameter's help in rich text (so Qt wraps it at a readable width), then `extra`, then
+    its technical name as the command line takes it."""
+    parts = [html.escape(text) for text in (param.help, extra) if text]
+    parts.append(f"<i>command line: --param {html.escape(param.name)}=...</i>")
+    return "<qt>" + "<br><br>".join(parts) + "</qt>"
 
 
 def _decimals(step: float) -> int:

@@ -5,13 +5,12 @@ The files live in the top-level `resources/` folder (installed as `translator_re
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from PySide6.QtGui import QIcon
-
 from translator_resources import ICONS, SAMPLES, STYLE_SHEET
+
+from translator.samples import Sample
 
 
 def icon(name: str) -> QIcon:
@@ -24,22 +23,18 @@ def style_sheet() -> str:
     return STYLE_SHEET.read_text(encoding="utf-8") if STYLE_SHEET.is_file() else ""
 
 
-@dataclass(frozen=True)
-class Sample:
-    """A sample image and the translator it is meant for."""
-
-    path: Path
-    title: str
-    translator: str
-    description: str = ""
-
-
 @lru_cache(maxsize=1)
 def samples() -> tuple[Sample, ...]:
-    """The samples listed in `samples/samples.json` whose files exist."""
+    """The samples listed in `samples/samples.json` whose files exist (entries without a
+    "file" are generator samples: a translator and its "params")."""
     index = SAMPLES / "samples.json"
     if not index.is_file():
         return ()
-    entries = json.loads(index.read_text(encoding="utf-8"))
-    return tuple(Sample(SAMPLES / e["file"], e["title"], e["translator"], e.get("description", ""))
-                 for e in entries if (SAMPLES / e["file"]).is_file())
+    found = []
+    for entry in json.loads(index.read_text(encoding="utf-8")):
+        image = SAMPLES / entry["file"] if entry.get("file") else None
+        if image is None or image.is_file():
+            found.append(Sample(image=image, title=entry["title"], translator=entry["translator"],
+                                description=entry.get("description", ""),
+                                params=dict(entry.get("params", {}))))
+    return tuple(found)

@@ -1,4 +1,5 @@
-"""`translator --screenshot OUT.png [IMAGE]`: open, run once, render the window to a PNG, exit.
+"""`translator --screenshot OUT.png [IMAGE] [--plugin NAME] [--param k=v]`: open, run once (the
+named translator with those parameters, else the current one), render the window to a PNG, exit.
 
 Used for the README's screenshots (`packaging/tools/make_screenshots.py`) and as a smoke test of the
 whole app: plugins load, the image opens, the translator runs in the worker, the result shows.
@@ -11,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from translator.errors import ParameterError
 from translator.gui.main_window import MainWindow
 
 SIZE = (1280, 800)
@@ -35,6 +37,7 @@ class ScreenshotJob(QObject):
         self._ready = False
         self._opened = not expect_images
         self._done = False
+        self._error: str | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(int(timeout_s * 1000))
@@ -52,10 +55,25 @@ class ScreenshotJob(QObject):
     def _on_ready(self) -> None:
         self._ready = True
         if self.translator and not self.window.translator_picker.select(self.translator):
-            print(f"translator: screenshot: no translator named {self.translator!r}", file=sys.stderr)
-        if self.params:
-            self.window.param_form.set_values(self.params, strict=False)
+            known = ", ".join(sorted(self.window.registry.translators)) or "none"
+            self._error = f"no translator named {self.translator!r}; available: {known}"
+        elif self.params:
+            try:
+                self.window.param_form.set_values(self._values())
+            except ParameterError as exc:
+                self._error = str(exc)
         self._maybe_run()
+
+    def _values(self) -> dict[str, Any]:
+        """The given params checked against the current translator's: strings (from `--param
+        k=v`) parsed, other values validated; raises `ParameterError`."""
+        declared = {p.name: p for p in self.window.param_form.params}
+        unknown = sorted(set(self.params) - set(declared))
+        if unknown:
+            raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; known: "
+                                 f"{', '.join(declared) or 'none'}")
+        return {name: declared[name].parse(value) if isinstance(value, str) else declared[name].validate(value)
+                for name, value in self.params.items()}
 
     def _on_opened(self, items: list) -> None:
         self._opened = True
@@ -63,6 +81,9 @@ class ScreenshotJob(QObject):
 
     def _maybe_run(self) -> None:
         if not (self._ready and self._opened) or self._done:
+            return
+        if self._error is not None:  # reported once the images are open: no worker outlives the window
+            self._fail(self._error)
             return
         spec = self.window.spec
         if spec is None or (spec.task.needs_input and self.window.images.current is None):
