@@ -40,7 +40,7 @@ def test_good_names_are_accepted(name):
 
 @pytest.mark.parametrize("weights", [True, False])
 def test_build_must_be_callable_also_for_a_filter_without_weights(weights):
-    with pytest.raises(ValueError, match="build must be a function"):
+    with pytest.raises(TypeError, match="build must be a function"):
         _spec("net", build=None, weights=weights)
 
 

@@ -185,15 +185,15 @@ class TranslatorSpec:
         """Checks the declaration itself, so a mistake shows where the spec is written.
 
         Raises `ValueError` for a name that is not lowercase letters, digits, '-' and '_'
-        (starting with a letter or digit, at most `MAX_NAME_LENGTH` long), for a `build` that is
-        not callable (a filter with `weights=False` builds its network from `default_config`
-        too), and for a filter with `training` or `models_dir`.
+        (starting with a letter or digit, at most `MAX_NAME_LENGTH` long) and for a filter with
+        `training` or `models_dir`; `TypeError` for a `build` that is not callable (a filter with
+        `weights=False` builds its network from `default_config` too).
         """
         if not isinstance(self.name, str) or not NAME_PATTERN.fullmatch(self.name):
             raise ValueError(f"translator name {self.name!r:.80} must be lowercase letters, digits, '-' and '_' "
                              f"(starting with a letter or digit, at most {MAX_NAME_LENGTH} long)")
         if not callable(self.build):
-            raise ValueError(f"translator {self.name!r}: build must be a function config -> network "
+            raise TypeError(f"translator {self.name!r}: build must be a function config -> network "
                              "(a filter without weights too: it builds its network from default_config)")
         if not self.weights and self.training is not None:
             raise ValueError(f"translator {self.name!r}: weights=False (a filter) cannot have training")
