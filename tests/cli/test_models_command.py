@@ -22,9 +22,7 @@ def translator_translators():
                                default_config={})]
 
 @api.hookimpl
-def translator_claim_checkpoint(checkpoint, plugin, context):
-    if plugin not in (None, "toyplug"):
-        return None
+def translator_claim_checkpoint(checkpoint, context):
     tensors = checkpoint.tensors()
     if set(tensors) != {"weight", "bias"}:
         return None

@@ -19,7 +19,7 @@ def translator_translators():
                                default_config={})]
 
 @api.hookimpl
-def translator_claim_checkpoint(checkpoint, plugin, context):
+def translator_claim_checkpoint(checkpoint, context):
     tensors = checkpoint.tensors()
     if set(tensors) != {"weight", "bias"}:
         return None
