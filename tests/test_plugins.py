@@ -128,14 +128,12 @@ def test_translator_lookup_errors_list_what_exists(plugin_registry):
 def test_claim_is_firstresult_and_respects_the_asked_plugin(plugin_registry, tmp_path):
     calls = []
 
-    def claim_none(checkpoint, plugin, context):
+    def claim_none(checkpoint, context):
         calls.append("none")
         return None
 
-    def claim_yes(checkpoint, plugin, context):
+    def claim_yes(checkpoint, context):
         calls.append("yes")
-        if plugin not in (None, "yes"):
-            return None
         return api.CheckpointClaim(translator="y", config={}, state_dict={})
 
     registry = plugin_registry(_plugin("yes", ("y",), claim_yes), _plugin("no", ("n",), claim_none))
@@ -148,7 +146,7 @@ def test_claim_is_firstresult_and_respects_the_asked_plugin(plugin_registry, tmp
 
 
 def test_claim_hook_crash_marks_plugin_broken(plugin_registry, tmp_path):
-    def crash(checkpoint, plugin, context):
+    def crash(checkpoint, context):
         raise KeyError("bug")
 
     registry = plugin_registry(_plugin("crashy", ("c",), crash))

@@ -68,7 +68,7 @@ def _claiming(name: str, result: object) -> types.SimpleNamespace:
     ns.translator_translators = api.hookimpl(lambda: [
         api.TranslatorSpec(name=f"{name}-t", title=name, description="", task=api.TaskKind.IMAGE_TO_IMAGE,
                            build=lambda c: None, translate=lambda m, x, p, c: x)])
-    ns.translator_claim_checkpoint = api.hookimpl(lambda checkpoint, plugin, context: result)
+    ns.translator_claim_checkpoint = api.hookimpl(lambda checkpoint, context: result)
     return ns
 
 
@@ -86,7 +86,7 @@ def test_a_bad_claim_result_marks_only_its_plugin_broken(plugin_registry, tmp_pa
 
 
 def test_system_exit_in_a_hook_is_contained(plugin_registry, tmp_path):
-    def leave(checkpoint, plugin, context):
+    def leave(checkpoint, context):
         raise SystemExit(0)
 
     quitter = _claiming("quitter", None)

@@ -17,8 +17,8 @@ def _build(config):
     return torch.nn.Conv2d(3, 3, int(config.get("kernel", 1)))
 
 
-def _claim(checkpoint, plugin, context):
-    if plugin not in (None, "toyplugin") or checkpoint.suffix not in (".pth", ".pt"):
+def _claim(checkpoint, context):
+    if checkpoint.suffix not in (".pth", ".pt"):
         return None
     tensors = checkpoint.tensors()
     if "net.weight" not in tensors:
@@ -94,7 +94,8 @@ def test_import_of_unfitting_weights_is_refused(model_store, tmp_path):
     store = model_store(_plugin())
     path = tmp_path / "bad.pth"
     torch.save({"net.weight": torch.zeros(3, 3, 1, 1), "net.bias": torch.zeros(5)}, path)
-    with pytest.raises(CheckpointError, match="do not fit"):
+    fits = r"bad.pth: does not fit the network: wrong shape bias \(5,\) \(expected \(3,\)\)"
+    with pytest.raises(CheckpointError, match=fits):
         store.import_file(path)
 
 

@@ -34,7 +34,7 @@ class Filters:
         return [_spec()]
 
     @api.hookimpl
-    def translator_claim_checkpoint(self, checkpoint, plugin, context):
+    def translator_claim_checkpoint(self, checkpoint, context):
         return api.CheckpointClaim(translator="invert", config={}, state_dict={})
 
 

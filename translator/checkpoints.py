@@ -303,6 +303,12 @@ class CheckpointFile:
     def suffix(self) -> str:
         return self.path.suffix.lower()
 
+    @property
+    def loadable(self) -> bool:
+        """True when `load()` reads this format (`.safetensors`, `.pth`, `.pt`, `.ckpt`, `.bin`);
+        others (NVIDIA's `.pkl`) need the plugin's own reader, such as `restricted_unpickle`."""
+        return self.suffix == SAFETENSORS_SUFFIX or self.suffix in TORCH_SUFFIXES
+
     def load(self) -> Any:
         """The file's content: a dict of tensors (safetensors) or what torch.load returns.
 

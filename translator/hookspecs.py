@@ -17,6 +17,12 @@ if TYPE_CHECKING:
 
 hookspec = pluggy.HookspecMarker("translator")
 
+API_VERSION = 2
+"""The plugin API's version: raised when a change can break existing plugins (2: the
+`plugin` argument of `translator_claim_checkpoint` is gone). A plugin declares the version it
+is written for as `TRANSLATOR_API = N` in its module; the registry refuses a plugin that needs
+a newer version than this one. Additions that break nothing keep the number."""
+
 
 @hookspec
 def translator_translators() -> list[TranslatorSpec]:
@@ -29,17 +35,18 @@ def translator_translators() -> list[TranslatorSpec]:
 
 
 @hookspec(firstresult=True)
-def translator_claim_checkpoint(
-    checkpoint: CheckpointFile, plugin: str | None, context: ImportContext
-) -> CheckpointClaim | None:
+def translator_claim_checkpoint(checkpoint: CheckpointFile, context: ImportContext) -> CheckpointClaim | None:
     """Claim a foreign weights file (for example a reference implementation's `.pth`).
 
-    Called by `translator models import` and the app's import, once per plugin until one claims
-    the file. Inspect `checkpoint.path` / `checkpoint.load()` (keys and shapes) and return a
-    `CheckpointClaim` with the converted weights, or None when the file is not yours.
-    `plugin` is the plugin name the user asked for, or None; return None when it names another
-    plugin. Raise `CheckpointError` when the file is yours but unusable (the message is shown).
-    Result rule: firstresult; a plugin that raises anything else is marked broken.
+    Called by `translator models import` and the app's import. Inspect `checkpoint.load()` (keys
+    and shapes; `translator.api.weights` helps) and return a `CheckpointClaim` with the converted
+    weights, or None when the file is not yours. Raise `CheckpointError` when the file is yours
+    but unusable: the message is shown and no other plugin is asked. When the user names a
+    plugin, only that plugin is asked.
+    Result rule: firstresult (plugins asked one by one, the last registered first, until one
+    returns a claim); a plugin that raises anything but a `TranslatorError`, or returns something
+    other than a `CheckpointClaim` for one of the working translators, is marked broken and the
+    next plugin is asked.
     """
 
 

@@ -4,17 +4,29 @@
 entry point of the `translator.plugins` group, each under its own guard, and collects the
 translators. A plugin that fails to import, misspells a hook, raises in a hook (anything but
 Ctrl+C, `SystemExit` included) or returns the wrong type from one is marked broken with its error;
-the others keep working. Built-in plugins load first and win name clashes; the third-party plugin
-is reported. Each broken plugin is logged in one line; `translator plugins` shows the detail.
+the others keep working. A plugin that declares a newer plugin API than this Translator's
+(`TRANSLATOR_API = N` above `hookspecs.API_VERSION`) is refused with one line saying so. Built-in
+plugins load first and win name clashes; the third-party plugin is reported. Each broken plugin
+is logged in one line; `translator plugins` shows the detail.
+
+Hooks are called through pluggy with their declared result rules. pluggy stops a hook call at the
+first exception an implementation raises, which would let one plugin's bug hide every other
+plugin's answer; so `Registry.register` wraps each implementation (`HookImpl.function`, which
+pluggy's caller invokes) in a guard that turns an exception into "no answer" (None) and marks
+that plugin broken. pluggy then goes on as its rules say (firstresult: the next plugin is asked).
+The collecting hooks (`translator_translators`, `translator_model_catalog`, `translator_samples`)
+are called one implementation at a time (`get_hookimpls()`): each result is credited to its plugin.
 """
 from __future__ import annotations
 
+import contextvars
+import functools
 import importlib.metadata as metadata
 import logging
 import os
 import re
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +44,11 @@ PROJECT = "translator"
 ENTRY_POINT_GROUP = "translator.plugins"
 DISTRIBUTION = "image-translator"
 AUTOLOAD_ENV = "TRANSLATOR_DISABLE_PLUGIN_AUTOLOAD"
-_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+API_ATTRIBUTE = "TRANSLATOR_API"
+"""Module attribute in which a plugin declares the plugin API version it is written for."""
+PASSED_ON: dict[str, tuple[type[BaseException], ...]] = {"translator_claim_checkpoint": (TranslatorError,)}
+"""Exceptions a hook may raise on purpose, by hook: they reach the caller (the claim hook's
+`CheckpointError` means "the file is mine but unusable") instead of marking the plugin broken."""
 
 
 @dataclass
@@ -52,6 +68,8 @@ class PluginInfo:
     error: str | None = None
     detail: str | None = None
     """The traceback (or longer explanation) behind `error`, for `translator plugins`."""
+    api: int | None = None
+    """The plugin API version it declares (`TRANSLATOR_API`), None when it declares none."""
 
     @property
     def broken(self) -> bool:
@@ -65,10 +83,15 @@ class PluginInfo:
             "module": self.module,
             "translators": list(self.translators),
             "hooks": list(self.hooks),
+            "api": self.api,
             "status": "broken" if self.broken else "ok",
             "error": self.error,
             "detail": self.detail,
         }
+
+
+_ASKED: contextvars.ContextVar[str | None] = contextvars.ContextVar("translator_asked_plugin", default=None)
+"""The only plugin a hook call asks (in this thread), or None for all of them."""
 
 
 class Registry:
@@ -93,8 +116,17 @@ class Registry:
         info = PluginInfo(name=name, version=version, source=source,
                           module=module or getattr(plugin, "__name__", type(plugin).__name__))
         self.plugins[name] = info
+        declared = getattr(plugin, API_ATTRIBUTE, None)
+        problem = _api_problem(name, declared)
+        if problem is not None:
+            self._set_broken(info, problem)
+            return info
+        info.api = declared
         try:
             self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            self._set_broken(info, f"could not register: {_validation_message(exc, declared)}", exc)
+            return info
         except BaseException as exc:  # noqa: BLE001 - any failure marks only this plugin broken
             _reraise_interrupt(exc)
             self._set_broken(info, f"could not register: {exc}", exc)
@@ -105,18 +137,56 @@ class Registry:
             self.pm.unregister(name=name)
             self._set_broken(info, f"unknown hook (misspelt?): {exc}")
             return info
-        info.hooks = sorted(
-            caller.name for caller in self.pm.get_hookcallers(plugin) or () if caller.name.startswith("translator_")
-        )
+        callers = [c for c in self.pm.get_hookcallers(plugin) or () if c.name.startswith("translator_")]
+        info.hooks = sorted(caller.name for caller in callers)
+        for caller in callers:
+            for impl in caller.get_hookimpls():
+                if impl.plugin_name == name:
+                    impl.function = self._guarded(name, caller.name, impl.function)
         self._collect_translators(name, info)
         return info
+
+    def _guarded(self, plugin: str, hook: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        """`function` (one plugin's implementation of `hook`) made safe for pluggy's caller.
+
+        It answers None once the plugin is broken or while another plugin is asked (`_ASKED`);
+        an exception (but Ctrl+C and `PASSED_ON[hook]`) or an unusable claim marks the plugin
+        broken and answers None, so pluggy asks the next plugin."""
+        passed_on = PASSED_ON.get(hook, ())
+
+        @functools.wraps(function)
+        def guarded(*args: Any) -> Any:
+            if self.plugins[plugin].broken or _ASKED.get() not in (None, plugin):
+                return None
+            try:
+                result = function(*args)
+            except passed_on:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - kept to this plugin
+                _reraise_interrupt(exc)
+                self.mark_broken(plugin, exc)
+                return None
+            if hook == "translator_claim_checkpoint" and result is not None:
+                try:
+                    problem = _claim_problem(result, self._translators)
+                except BaseException as exc:  # noqa: BLE001 - a result whose attributes raise
+                    _reraise_interrupt(exc)
+                    problem = f"returned an unusable claim ({_describe(exc)})"
+                if problem is not None:
+                    self.mark_broken(plugin, PluginError(f"{hook} {problem}"))
+                    return None
+            return result
+
+        return guarded
 
     def _collect_translators(self, name: str, info: PluginInfo) -> None:
         for impl in self.pm.hook.translator_translators.get_hookimpls():
             if impl.plugin_name != name:
                 continue
             try:
-                specs = list(impl.function() or ())
+                specs = list(impl.function() or ())  # None also when it raised (see `_guarded`)
+                if info.broken:
+                    return
                 for spec in specs:
                     self._check_spec(spec)
                 names = [spec.name for spec in specs]
@@ -142,8 +212,6 @@ class Registry:
     def _check_spec(spec: object) -> None:
         if not isinstance(spec, TranslatorSpec):
             raise PluginError(f"translator_translators returned {type(spec).__name__}, not TranslatorSpec")
-        if not _NAME.fullmatch(spec.name):
-            raise PluginError(f"translator name {spec.name!r} must be lowercase letters, digits, '-', '_'")
         if spec.size_multiple < 1:
             raise PluginError(f"translator {spec.name!r}: size_multiple must be >= 1")
 
@@ -256,44 +324,34 @@ class Registry:
 
     def claim_checkpoint(self, checkpoint: CheckpointFile, plugin: str | None,
                          context: ImportContext | None = None) -> CheckpointClaim:
-        """Ask the plugins, one by one, to claim a foreign weights file (firstresult).
+        """The first claim of a foreign weights file (`translator_claim_checkpoint`, firstresult),
+        asking only `plugin` (a plugin or translator name) when one is given.
 
-        Raises `CheckpointError` when no plugin recognises it (or the chosen one refuses it).
+        Raises `CheckpointError` when no plugin recognises the file (with the failures of plugins
+        that broke while asked), or the plugin's own `TranslatorError` for a file it refuses.
         """
         context = context or ImportContext()
+        hook = self.pm.hook.translator_claim_checkpoint
+        asked, name = "any installed plugin", None
         if plugin is not None:
-            plugin = self._plugin_name_for(plugin)
-        errors: list[str] = []
-        for impl in self.pm.hook.translator_claim_checkpoint.get_hookimpls()[::-1]:
-            if plugin is not None and impl.plugin_name != plugin:
-                continue
-            try:
-                claim = impl.function(checkpoint=checkpoint, plugin=plugin, context=context)
-            except TranslatorError as exc:
-                if plugin is not None or isinstance(exc, CheckpointError):
-                    errors.append(str(exc))
-                    if plugin is not None:
-                        raise
-                continue
-            except BaseException as exc:  # noqa: BLE001
-                _reraise_interrupt(exc)
-                self.mark_broken(impl.plugin_name, exc)
-                errors.append(f"plugin {impl.plugin_name!r} failed: {_describe(exc)}")
-                continue
-            if claim is None:
-                continue
-            try:
-                problem = _claim_problem(claim, self._translators)
-            except BaseException as exc:  # noqa: BLE001 - a result whose attributes raise
-                _reraise_interrupt(exc)
-                problem = f"returned an unusable claim ({_describe(exc)})"
-            if problem is not None:
-                self.mark_broken(impl.plugin_name, PluginError(f"translator_claim_checkpoint {problem}"))
-                errors.append(f"plugin {impl.plugin_name!r} {problem}")
-                continue
+            name = self._plugin_name_for(plugin)
+            if self.plugins[name].broken:
+                raise CheckpointError(f"{checkpoint.path.name}: plugin {name!r} is broken: "
+                                      f"{self.plugins[name].error}")
+            asked = f"plugin {name!r}"
+        was_broken = {n for n, info in self.plugins.items() if info.broken}
+        # Asking one plugin: the other plugins' guards answer None without calling them (pluggy's
+        # `subset_hook_caller` would do it too, but needs hashable plugin objects).
+        token = _ASKED.set(name)
+        try:
+            claim = hook(checkpoint=checkpoint, context=context)
+        finally:
+            _ASKED.reset(token)
+        if claim is not None:
             return claim
-        detail = f" ({'; '.join(errors)})" if errors else ""
-        asked = f"plugin {plugin!r}" if plugin else "any installed plugin"
+        failed = [f"plugin {n!r} failed: {info.error}" for n, info in self.plugins.items()
+                  if info.broken and n not in was_broken]
+        detail = f" ({'; '.join(failed)})" if failed else ""
         raise CheckpointError(f"{checkpoint.path.name}: not recognised by {asked}{detail}")
 
     def model_catalog(self) -> list[tuple[str, list[Any]]]:
@@ -327,9 +385,12 @@ class Registry:
             if info is None or info.broken:
                 continue
             try:
-                results.append((impl.plugin_name, list(impl.function() or ())))
+                entries = list(impl.function() or ())  # None also when it raised (see `_guarded`)
             except Exception as exc:  # noqa: BLE001 - a broken hook marks only its plugin
                 self.mark_broken(impl.plugin_name, exc)
+                continue
+            if not info.broken:
+                results.append((impl.plugin_name, entries))
         return results
 
     def _plugin_name_for(self, name: str) -> str:
@@ -389,6 +450,30 @@ def _one_line(text: str, limit: int = 300) -> str:
     if len(lines) > 1:
         line += " ..."
     return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _api_problem(plugin: str, declared: object) -> str | None:
+    """Why a plugin declaring `TRANSLATOR_API = declared` cannot load here, or None."""
+    if declared is None:
+        return None
+    if isinstance(declared, bool) or not isinstance(declared, int) or declared < 1:
+        return f"{API_ATTRIBUTE} = {declared!r:.40} is not a plugin API version (a whole number from 1)"
+    if declared > hookspecs.API_VERSION:
+        return (f"plugin {plugin} needs Translator plugin API {declared}, this Translator has "
+                f"{hookspecs.API_VERSION}; upgrade Translator or install an older version of the plugin")
+    return None
+
+
+def _validation_message(exc: pluggy.PluginValidationError, declared: object) -> str:
+    """pluggy's complaint about a hook implementation on one line, with a hint for plugins
+    written for an older plugin API."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] + (f": {lines[-1]}" if len(lines) > 1 else "")
+    if declared != hookspecs.API_VERSION:
+        written = f"plugin API {declared}" if declared is not None else "an older plugin API"
+        text += (f" (written for {written}? this Translator has plugin API {hookspecs.API_VERSION}; "
+                 "see 'API versions' in docs/plugins.md)")
+    return text
 
 
 def _claim_problem(claim: object, translators: Mapping[str, TranslatorSpec]) -> str | None:

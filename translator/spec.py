@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextvars
 import enum
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -184,11 +185,17 @@ preview), so tiles agree with each other and show no seams.
 """
 
 
+MAX_NAME_LENGTH = 64
+NAME_PATTERN = re.compile(rf"[a-z0-9][a-z0-9_-]{{0,{MAX_NAME_LENGTH - 1}}}")
+"""What a translator name may be: it is typed on the command line and used in file names."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class TranslatorSpec:
     """One translator a plugin contributes.
 
-    name: unique id (`--plugin NAME` on the CLI), lowercase letters, digits, '-' and '_'.
+    name: unique id (`--plugin NAME` on the CLI), lowercase letters, digits, '-' and '_'
+        (`NAME_PATTERN`; checked on creation).
     title, description: for humans.
     task: what it does with inputs (see `TaskKind`).
     params: the parameters a UI shows, with defaults.
@@ -246,6 +253,19 @@ class TranslatorSpec:
     takes_drawing: bool = False
 
     def __post_init__(self) -> None:
+        """Checks the declaration itself, so a mistake shows where the spec is written.
+
+        Raises `ValueError` for a name that is not lowercase letters, digits, '-' and '_'
+        (starting with a letter or digit, at most `MAX_NAME_LENGTH` long) and for a filter with
+        `training` or `models_dir`; `TypeError` for a `build` that is not callable (a filter with
+        `weights=False` builds its network from `default_config` too).
+        """
+        if not isinstance(self.name, str) or not NAME_PATTERN.fullmatch(self.name):
+            raise ValueError(f"translator name {self.name!r:.80} must be lowercase letters, digits, '-' and '_' "
+                             f"(starting with a letter or digit, at most {MAX_NAME_LENGTH} long)")
+        if not callable(self.build):
+            raise TypeError(f"translator {self.name!r}: build must be a function config -> network "
+                             "(a filter without weights too: it builds its network from default_config)")
         if not self.weights and self.training is not None:
             raise ValueError(f"translator {self.name!r}: weights=False (a filter) cannot have training")
         if not self.weights and self.models_dir is not None:

@@ -604,9 +604,12 @@ def build_with_weights(build: Any, config: Mapping[str, Any], state: Mapping[str
     """`build(config)` then `load_state_dict(state, strict=True)`, as float32, eval mode.
 
     progress(fraction, stage) hears "building the network" and "loading the weights into it".
-    Raises `CheckpointError` naming the missing/unexpected keys or the shape mismatch.
+    Raises `CheckpointError` naming the missing, unexpected and misshapen keys
+    (`translator.weights.check_fits`).
     """
     import torch
+
+    from translator.weights import check_fits
 
     if progress is not None:
         progress(LOAD_STAGES["build"], "building the network")
@@ -619,6 +622,7 @@ def build_with_weights(build: Any, config: Mapping[str, Any], state: Mapping[str
     if progress is not None:
         progress(LOAD_STAGES["fill"], "loading the weights into it")
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()}
+    check_fits(model, state, subject=f"{label}:")
     try:
         result = model.load_state_dict(state, strict=True)
     except RuntimeError as exc:

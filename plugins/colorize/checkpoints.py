@@ -10,8 +10,8 @@ richzhang/colorization publishes two plain state dicts:
   `model10up`, `model1short10`, `model10`, `model_class` and `model_out`.
 
 `networks.ECCV16` and `networks.SIGGRAPH17` use the same module names and indices, so the keys
-map one to one. Files saved from `DataParallel` have a `module.` prefix (stripped); files from
-PyTorch before 0.4.1 lack the BatchNorm `num_batches_tracked` counters (added as zeros; they
+map one to one. Wrappers' prefixes (`module.` from `DataParallel`) are stripped by
+`api.weights.canonical_state`; files from PyTorch before 0.4.1 lack the BatchNorm `num_batches_tracked` counters (added as zeros; they
 take no part in inference).
 """
 from __future__ import annotations
@@ -20,12 +20,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from translator import api
+from translator.api.weights import canonical_state, check_fits
 
 if TYPE_CHECKING:
     from torch import Tensor
 
 TRANSLATOR = "colorize"
-SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors")
 COUNTER = "num_batches_tracked"
 TITLES = {"eccv16": "Zhang et al. ECCV 2016 (automatic)", "siggraph17": "Zhang et al. SIGGRAPH 2017 (with hints)"}
 
@@ -59,45 +59,28 @@ def convert(state: Mapping[str, Tensor], architecture: str) -> tuple[dict[str, T
         if key.endswith(COUNTER) and key not in out:
             out[key] = torch.zeros((), dtype=torch.long)
             added += 1
-    missing = sorted(set(expected) - set(out))
-    unexpected = sorted(set(out) - set(expected))
-    misshapen = [f"{key} {tuple(value.shape)} (expected {tuple(expected[key].shape)})"
-                 for key, value in out.items() if key in expected and value.shape != expected[key].shape]
-    problems = []
-    if missing:
-        problems.append(f"missing {', '.join(missing[:5])}" + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
-    if unexpected:
-        problems.append(f"unexpected {', '.join(unexpected[:5])}")
-    if misshapen:
-        problems.append(f"wrong shape {', '.join(misshapen[:5])}")
-    if problems:
-        raise api.CheckpointError(f"does not fit the {architecture.upper()} network: " + "; ".join(problems))
+    out = check_fits(expected, out, what=f"the {architecture.upper()} network")
     notes = [f"{added} BatchNorm counters added"] if added else []
     return out, notes
 
 
-def claim(checkpoint: api.CheckpointFile, plugin: str | None,
-          context: api.ImportContext) -> api.CheckpointClaim | None:
+def claim(checkpoint: api.CheckpointFile, context: api.ImportContext) -> api.CheckpointClaim | None:
     """The `translator_claim_checkpoint` hook: an ECCV16 or SIGGRAPH17 file -> a colorize model.
 
     Returns None for files that are not one of them; raises `CheckpointError` for one that
     looks like it but does not fit.
     """
-    if plugin not in (None, TRANSLATOR) or checkpoint.suffix not in SUFFIXES:
-        return None
-    tensors = checkpoint.tensors()
-    state = {key.removeprefix("module."): value for key, value in tensors.items()}
-    architecture = detect_architecture(state)
+    found = canonical_state(checkpoint)
+    architecture = detect_architecture(found.state)
     if architecture is None:
         return None
     name = checkpoint.path.name
     try:
-        converted, notes = convert(state, architecture)
+        converted, notes = convert(found.state, architecture)
     except api.CheckpointError as exc:
         raise api.CheckpointError(f"{name} looks like Zhang et al.'s {architecture.upper()} colorizer but {exc}") \
             from None
-    if any(key.startswith("module.") for key in tensors):
-        notes.append("'module.' prefix stripped")
+    notes = found.notes + notes
     hints = "follows colour hints" if architecture == "siggraph17" else "automatic, ignores colour hints"
     description = (f"Imported {name}: Zhang et al.'s {architecture.upper()} network from their PyTorch port "
                    f"({hints})" + (f"; {'; '.join(notes)}" if notes else "") + ".")

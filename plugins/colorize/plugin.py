@@ -136,11 +136,9 @@ def translator_translators() -> list[api.TranslatorSpec]:
 
 
 @api.hookimpl
-def translator_claim_checkpoint(checkpoint: api.CheckpointFile, plugin: str | None,
+def translator_claim_checkpoint(checkpoint: api.CheckpointFile,
                                 context: api.ImportContext) -> api.CheckpointClaim | None:
     """Zhang et al.'s ECCV16 and SIGGRAPH17 weights from their PyTorch port (see `checkpoints.claim`)."""
-    if plugin not in (None, NAME):
-        return None
     from translator_plugins.colorize import checkpoints
 
-    return checkpoints.claim(checkpoint, plugin, context)
+    return checkpoints.claim(checkpoint, context)

@@ -15,8 +15,8 @@ second conv of each block by one index), the key mapping to our `ResnetGenerator
     model.{17+n}                      -> head.conv                        (c7s1-3)
 
 Older files carry InstanceNorm `running_mean`/`running_var`/`num_batches_tracked` buffers (the
-reference once tracked them; it ignores them now): they are dropped. Files saved from
-`DataParallel` have a `module.` prefix: it is stripped.
+reference once tracked them; it ignores them now): they are dropped. Wrappers' prefixes
+(`module.` from `DataParallel`) and containers are removed by `api.weights.canonical_state`.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from translator import api
+from translator.api.weights import STALE_NORM_BUFFERS, canonical_state, check_fits, inverse_rules, remap
 from translator_plugins.cyclegan.networks import (
     DIRECTIONS,
     GENERATOR_NAMES,
@@ -36,10 +37,7 @@ if TYPE_CHECKING:
     from torch import Tensor
 
 TRANSLATOR = "cyclegan"
-SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors")
-LEGACY_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 _BLOCK_KEY = re.compile(r"model\.(\d+)\.conv_block\.(\d+)\.(\w+)$")
-_NORM_MODULE = re.compile(r"\.norm\d?$")
 _FIRST_BLOCK = 10
 """Index of the first residual block in the reference Sequential (after pad, 3 x (conv, norm, relu))."""
 
@@ -61,18 +59,7 @@ def reference_key_map(n_blocks: int, use_dropout: bool) -> dict[str, str]:
 
 def to_reference(state: Mapping[str, Tensor], n_blocks: int, use_dropout: bool) -> dict[str, Tensor]:
     """Our generator's state dict in the reference key layout (the inverse of `from_reference`)."""
-    inverse = {ours: ref for ref, ours in reference_key_map(n_blocks, use_dropout).items()}
-    out = {}
-    for key, value in state.items():
-        module, _, name = key.rpartition(".")
-        out[f"{inverse[module]}.{name}"] = value
-    return out
-
-
-def strip_module_prefix(state: Mapping[str, Tensor]) -> tuple[dict[str, Tensor], bool]:
-    """Remove the `module.` prefix `DataParallel` adds; returns the state and whether it had one."""
-    stripped = {key.removeprefix("module."): value for key, value in state.items()}
-    return stripped, any(key.startswith("module.") for key in state)
+    return remap(state, inverse_rules(reference_key_map(n_blocks, use_dropout)))
 
 
 def looks_like_resnet_generator(state: Mapping[str, Tensor]) -> bool:
@@ -117,45 +104,20 @@ def from_reference(state: Mapping[str, Tensor], config: Mapping[str, Any]) -> tu
     """Reference keys -> our `ResnetGenerator` keys, checked against its shapes.
 
     Returns the converted state dict and the number of stale instance-norm buffers dropped.
-    Raises `CheckpointError` naming unexpected, missing or misshapen keys.
+    Raises `CheckpointError` naming unexpected, missing or misshapen keys (as the file names them).
     """
     import torch
 
     mapping = reference_key_map(config["n_blocks"], config["use_dropout"])
-    out: dict[str, Tensor] = {}
-    unexpected: list[str] = []
-    dropped = 0
-    for key, value in state.items():
-        module, _, name = key.rpartition(".")
-        ours = mapping.get(module)
-        if ours is None:
-            unexpected.append(key)
-        elif config["norm"] == "instance" and _NORM_MODULE.search(ours) and name in LEGACY_BUFFERS:
-            dropped += 1
-        else:
-            out[f"{ours}.{name}"] = value
+    converted = remap(state, mapping)
     with torch.device("meta"):
-        expected = ResnetGenerator(config['ngf'], config['n_blocks'], config['norm'], config['use_dropout']).state_dict()
-    missing = sorted(set(expected) - set(out))
-    unexpected += [_reference_name(key, mapping) for key in sorted(set(out) - set(expected))]
-    misshapen = [f"{_reference_name(key, mapping)} {tuple(value.shape)} (expected {tuple(expected[key].shape)})"
-                 for key, value in out.items() if key in expected and value.shape != expected[key].shape]
-    problems = []
-    if missing:
-        problems.append("missing " + ", ".join(_reference_name(k, mapping) for k in missing[:5]))
-    if unexpected:
-        problems.append("unexpected " + ", ".join(unexpected[:5]))
-    if misshapen:
-        problems.append("wrong shape " + ", ".join(misshapen[:5]))
-    if problems:
-        raise api.CheckpointError(
-            f"does not fit a CycleGAN ResNet generator (ngf {config['ngf']}, {config['n_blocks']} blocks): "
-            + "; ".join(problems))
-    return {key: value.float() for key, value in out.items()}, dropped
+        expected = ResnetGenerator(config["ngf"], config["n_blocks"], config["norm"], config["use_dropout"])
+    fitted = check_fits(expected, converted, rules=mapping, stale=STALE_NORM_BUFFERS,
+                        what=f"a CycleGAN ResNet generator (ngf {config['ngf']}, {config['n_blocks']} blocks)")
+    return {key: value.float() for key, value in fitted.items()}, len(converted) - len(fitted)
 
 
-def claim(checkpoint: api.CheckpointFile, plugin: str | None,
-          context: api.ImportContext) -> api.CheckpointClaim | None:
+def claim(checkpoint: api.CheckpointFile, context: api.ImportContext) -> api.CheckpointClaim | None:
     """The `translator_claim_checkpoint` hook: a reference ResNet generator file -> a CycleGAN model.
 
     Options: `direction=AtoB|BtoA` (default AtoB, or BtoA for file names holding `G_B`) and
@@ -163,9 +125,8 @@ def claim(checkpoint: api.CheckpointFile, plugin: str | None,
     Returns None for files that are not ResNet generators; raises `CheckpointError` for ones
     that look like it but do not fit, or for bad options.
     """
-    if plugin not in (None, TRANSLATOR) or checkpoint.suffix not in SUFFIXES:
-        return None
-    state, had_prefix = strip_module_prefix(checkpoint.tensors())
+    found = canonical_state(checkpoint)
+    state = found.state
     if not looks_like_resnet_generator(state):
         return None
     name = checkpoint.path.name
@@ -179,9 +140,7 @@ def claim(checkpoint: api.CheckpointFile, plugin: str | None,
     weights = {f"{prefix}.{key}": value for key, value in converted.items()}
     detected = (f"reference ResNet generator, ngf {config['ngf']}, {config['n_blocks']} blocks, {config['norm']} norm, "
                 f"{'with' if config['use_dropout'] else 'no'} dropout, used as {direction}")
-    notes = [f"{dropped} stale instance-norm buffers dropped"] if dropped else []
-    if had_prefix:
-        notes.append("'module.' prefix stripped")
+    notes = found.notes + ([f"{dropped} stale instance-norm buffers dropped"] if dropped else [])
     config = {**config, "directions": [direction]}
     title = f"CycleGAN {checkpoint.path.stem}"
     pair = context.options.get("pair_with", "").strip()
@@ -233,10 +192,3 @@ def _pair(context: api.ImportContext, name: str, config: Mapping[str, Any],
     weights = {key: value.float() for key, value in state.items() if key.startswith(prefix)}
     paired = {**config, "ndf": other["ndf"], "n_layers_d": other["n_layers_d"], "directions": list(DIRECTIONS)}
     return paired, weights
-
-
-def _reference_name(key: str, mapping: Mapping[str, str]) -> str:
-    """Our key in the reference's naming, for messages the user can match against the file."""
-    module, _, name = key.rpartition(".")
-    inverse = {ours: ref for ref, ours in mapping.items()}
-    return f"{inverse.get(module, module)}.{name}"

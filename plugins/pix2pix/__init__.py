@@ -10,4 +10,7 @@ from __future__ import annotations
 from translator_plugins.pix2pix.catalog import translator_model_catalog
 from translator_plugins.pix2pix.plugin import translator_claim_checkpoint, translator_translators
 
+TRANSLATOR_API = 2
+"""The plugin API version this plugin is written for (see docs/plugins.md, "API versions")."""
+
 __all__ = ["translator_claim_checkpoint", "translator_model_catalog", "translator_translators"]

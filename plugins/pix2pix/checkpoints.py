@@ -15,8 +15,8 @@ B(i) = B(i-1) + ".model.3", level i of an n-level U-Net maps to ours as:
 Dropout layers have no weights, so the file does not tell whether it was trained with them (the
 published ones were; it only matters for fine-tuning: `--set use_dropout=false` to change it).
 Instance-norm files carry biases on every convolution (and, from older versions, stale
-`running_mean`/`running_var` buffers, dropped). Files saved from `DataParallel` have a `module.`
-prefix: it is stripped.
+`running_mean`/`running_var` buffers, dropped). Wrappers' prefixes (`module.` from `DataParallel`)
+and containers are removed by `api.weights.canonical_state`.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from translator import api
+from translator.api.weights import STALE_NORM_BUFFERS, canonical_state, check_fits, inverse_rules, remap
 from translator_plugins.pix2pix.networks import MAX_LEVELS, MIN_LEVELS, UnetGenerator
 from translator_plugins.pix2pix.plugin import CONFIG
 
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
     from torch import Tensor
 
 TRANSLATOR = "pix2pix"
-SUFFIXES = (".pth", ".pt", ".ckpt", ".bin", ".safetensors")
-LEGACY_BUFFERS = ("running_mean", "running_var", "num_batches_tracked")
 OUTER_KEY = "model.model.0.weight"
 """The first convolution of a reference U-Net: what tells its files apart."""
 
@@ -60,18 +59,7 @@ def reference_key_map(num_downs: int) -> dict[str, str]:
 
 def to_reference(state: Mapping[str, Tensor], num_downs: int) -> dict[str, Tensor]:
     """Our generator's state dict in the reference key layout (the inverse of `from_reference`)."""
-    inverse = {ours: ref for ref, ours in reference_key_map(num_downs).items()}
-    out = {}
-    for key, value in state.items():
-        module, _, name = key.rpartition(".")
-        out[f"{inverse[module]}.{name}"] = value
-    return out
-
-
-def strip_module_prefix(state: Mapping[str, Tensor]) -> tuple[dict[str, Tensor], bool]:
-    """Remove the `module.` prefix `DataParallel` adds; returns the state and whether it had one."""
-    stripped = {key.removeprefix("module."): value for key, value in state.items()}
-    return stripped, any(key.startswith("module.") for key in state)
+    return remap(state, inverse_rules(reference_key_map(num_downs)))
 
 
 def looks_like_unet_generator(state: Mapping[str, Tensor]) -> bool:
@@ -111,60 +99,29 @@ def from_reference(state: Mapping[str, Tensor], config: Mapping[str, Any]) -> tu
     """Reference keys -> our `UnetGenerator` keys, checked against its shapes.
 
     Returns the converted state dict and the number of stale instance-norm buffers dropped.
-    Raises `CheckpointError` naming unexpected, missing or misshapen keys.
+    Raises `CheckpointError` naming unexpected, missing or misshapen keys (as the file names them).
     """
     import torch
 
     mapping = reference_key_map(config["num_downs"])
-    out: dict[str, Tensor] = {}
-    unexpected: list[str] = []
-    dropped = 0
-    for key, value in state.items():
-        module, _, name = key.rpartition(".")
-        ours = mapping.get(module)
-        if ours is None:
-            unexpected.append(key)
-        elif config["norm"] != "batch" and ours.endswith(".norm") and name in LEGACY_BUFFERS:
-            dropped += 1
-        else:
-            out[f"{ours}.{name}"] = value
+    remapped = remap(state, mapping)
     with torch.device("meta"):
-        expected = UnetGenerator(config["ngf"], config["num_downs"], config["norm"], config["use_dropout"]).state_dict()
-    inverse = {ours: ref for ref, ours in mapping.items()}
-
-    def reference_name(key: str) -> str:
-        module, _, name = key.rpartition(".")
-        return f"{inverse.get(module, module)}.{name}"
-
-    missing = [reference_name(k) for k in sorted(set(expected) - set(out))]
-    unexpected += [reference_name(k) for k in sorted(set(out) - set(expected))]
-    misshapen = [f"{reference_name(k)} {tuple(v.shape)} (expected {tuple(expected[k].shape)})"
-                 for k, v in out.items() if k in expected and v.shape != expected[k].shape]
-    problems = []
-    if missing:
-        problems.append("missing " + ", ".join(missing[:5]))
-    if unexpected:
-        problems.append("unexpected " + ", ".join(unexpected[:5]))
-    if misshapen:
-        problems.append("wrong shape " + ", ".join(misshapen[:5]))
-    if problems:
-        raise api.CheckpointError(f"does not fit a U-Net (ngf {config['ngf']}, {config['num_downs']} levels, "
-                                  f"{config['norm']} norm): " + "; ".join(problems))
-    converted = {k: (v.float() if v.is_floating_point() else v) for k, v in out.items()}
-    return converted, dropped
+        expected = UnetGenerator(config["ngf"], config["num_downs"], config["norm"], config["use_dropout"])
+    fitted = check_fits(expected, remapped, rules=mapping, stale=STALE_NORM_BUFFERS,
+                        what=f"a U-Net (ngf {config['ngf']}, {config['num_downs']} levels, {config['norm']} norm)")
+    converted = {k: (v.float() if v.is_floating_point() else v) for k, v in fitted.items()}
+    return converted, len(remapped) - len(fitted)
 
 
-def claim(checkpoint: api.CheckpointFile, plugin: str | None,
-          context: api.ImportContext) -> api.CheckpointClaim | None:
+def claim(checkpoint: api.CheckpointFile, context: api.ImportContext) -> api.CheckpointClaim | None:
     """The `translator_claim_checkpoint` hook: a reference U-Net generator file -> a pix2pix model.
 
     Option `use_dropout=true|false` (default true, as the published models were trained).
     Returns None for files that are not U-Net generators; raises `CheckpointError` for ones that
     look like it but do not fit, or for a bad option.
     """
-    if plugin not in (None, TRANSLATOR) or checkpoint.suffix not in SUFFIXES:
-        return None
-    state, had_prefix = strip_module_prefix(checkpoint.tensors())
+    found = canonical_state(checkpoint)
+    state = found.state
     if not looks_like_unet_generator(state):
         return None
     name = checkpoint.path.name
@@ -174,9 +131,7 @@ def claim(checkpoint: api.CheckpointFile, plugin: str | None,
         converted, dropped = from_reference(state, config)
     except api.CheckpointError as exc:
         raise api.CheckpointError(f"{name} looks like a pix2pix U-Net generator but {exc}") from None
-    notes = [f"{dropped} stale instance-norm buffers dropped"] if dropped else []
-    if had_prefix:
-        notes.append("'module.' prefix stripped")
+    notes = found.notes + ([f"{dropped} stale instance-norm buffers dropped"] if dropped else [])
     detected = (f"reference U-Net generator, ngf {config['ngf']}, {config['num_downs']} levels "
                 f"(sides padded to multiples of {2 ** config['num_downs']}), {config['norm']} norm")
     description = f"Imported {name}: {detected}" + (f" ({'; '.join(notes)})" if notes else "") + "."

@@ -38,12 +38,12 @@ from translator_plugins.stylegan.networks import StyleGANConfig
 from translator_plugins.stylegan.networks import architecture as structure
 
 from translator import api
+from translator.api.weights import canonical_state, check_fits
 
 if TYPE_CHECKING:
     from torch import Tensor
 
 TRANSLATOR = "stylegan"
-TORCH_SUFFIXES = (".pt", ".pth", ".ckpt")
 PICKLE_SUFFIXES = (".pkl", ".pickle")
 
 
@@ -69,7 +69,8 @@ def rosinality_config(state: Mapping[str, Tensor], lr_mul: float = 0.01) -> Styl
 
 
 def from_rosinality(state: Mapping[str, Tensor], config: StyleGANConfig) -> dict[str, Tensor]:
-    """rosinality keys -> ours (see the module docstring); fixed filter kernels dropped."""
+    """rosinality keys -> ours (see the module docstring); fixed filter kernels dropped, keys
+    that fit nowhere kept as they are (so `check_fits` reports them)."""
     blocks = {"conv1": "synthesis.b4.conv1", "to_rgb1": "synthesis.b4.torgb"}
     for k in range(len(config.resolutions) - 1):
         res = 8 * 2 ** k
@@ -94,7 +95,7 @@ def from_rosinality(state: Mapping[str, Tensor], config: StyleGANConfig) -> dict
         module, _, rest = _split_block(key)
         ours = blocks.get(module)
         if ours is None:
-            out[f"?{key}"] = value
+            out[key] = value
         elif rest == "conv.weight":
             out[f"{ours}.conv.weight"] = value[0]
         elif rest.startswith("conv.modulation."):
@@ -104,7 +105,7 @@ def from_rosinality(state: Mapping[str, Tensor], config: StyleGANConfig) -> dict
         elif rest in ("activate.bias", "bias"):
             out[f"{ours}.bias"] = value.reshape(-1)
         else:
-            out[f"?{key}"] = value
+            out[key] = value
     return out
 
 
@@ -262,21 +263,8 @@ def check_fit(state: Mapping[str, Tensor], config: StyleGANConfig, label: str) -
     from translator_plugins.stylegan.networks import Generator
 
     with torch.device("meta"):
-        expected = Generator(config).state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(k.lstrip("?") for k in set(state) - set(expected))
-    wrong = [f"{k} {tuple(v.shape)} (expected {tuple(expected[k].shape)})"
-             for k, v in state.items() if k in expected and v.shape != expected[k].shape]
-    problems = []
-    if missing:
-        problems.append("missing " + ", ".join(missing[:5]))
-    if unexpected:
-        problems.append("unexpected " + ", ".join(unexpected[:5]))
-    if wrong:
-        problems.append("wrong shape " + ", ".join(wrong[:5]))
-    if problems:
-        raise api.CheckpointError(f"{label} does not fit a {config.resolution} px StyleGAN2 generator: "
-                                  + "; ".join(problems))
+        expected = Generator(config)
+    state = check_fits(expected, state, what=f"a {config.resolution} px StyleGAN2 generator", subject=label)
     return {k: v.detach().float().contiguous() for k, v in state.items()}
 
 
@@ -294,8 +282,7 @@ def _with_w_avg(state: dict[str, Tensor], config: StyleGANConfig, w_avg: Tensor 
     return state, "average w computed from 10000 samples"
 
 
-def claim(checkpoint: api.CheckpointFile, plugin: str | None,
-          context: api.ImportContext) -> api.CheckpointClaim | None:
+def claim(checkpoint: api.CheckpointFile, context: api.ImportContext) -> api.CheckpointClaim | None:
     """The `translator_claim_checkpoint` hook: rosinality `.pt` or NVIDIA `.pkl` -> a stylegan model.
 
     Returns None for files that are not StyleGAN2 generators; raises `CheckpointError` for ones
@@ -306,8 +293,6 @@ def claim(checkpoint: api.CheckpointFile, plugin: str | None,
         data = read_nvidia_pickle(checkpoint.path)
         G = data.get("G_ema", data.get("G"))
         if not isinstance(G, Persistent):
-            if plugin == TRANSLATOR:
-                raise api.CheckpointError(f"{name}: no G_ema network in the pickle (keys: {', '.join(map(str, data))})")
             return None
         config = nvidia_config(G)
         state = check_fit(from_nvidia(G.tensors()), config, name)
@@ -317,14 +302,12 @@ def claim(checkpoint: api.CheckpointFile, plugin: str | None,
                     f"z {config.z_dim}, w {config.w_dim}, {config.mapping_layers} mapping layers, "
                     f"channels {list(config.channels)}, conv_clamp {config.conv_clamp}, "
                     f"{fp16} fp16 resolutions (run in float32 here)")
-    elif checkpoint.suffix in TORCH_SUFFIXES:
+    elif checkpoint.loadable:
         import torch
 
         loaded = checkpoint.load()
-        if not isinstance(loaded, Mapping):
-            return None
-        g_ema = loaded.get("g_ema", loaded)
-        if not isinstance(g_ema, Mapping) or not is_rosinality(g_ema):
+        g_ema = canonical_state(loaded).state
+        if not is_rosinality(g_ema):
             return None
         config = rosinality_config(g_ema, _rosinality_lr_mul(loaded.get("args"), name))
         w_avg = loaded.get("latent_avg")

@@ -18,7 +18,7 @@ def translator_translators():
                                task=api.TaskKind.IMAGE_TO_IMAGE, translate=lambda m, x, p, c: m(x))]
 
 @api.hookimpl
-def translator_claim_checkpoint(checkpoint, plugin, context):
+def translator_claim_checkpoint(checkpoint, context):
     tensors = checkpoint.tensors()
     if set(tensors) != {"weight", "bias"}:
         return None

@@ -130,7 +130,7 @@ class ClaimingPlugin(FakePlugin):
     """The fake translators plus an import hook that claims files holding an `echo.marker`."""
 
     @api.hookimpl
-    def translator_claim_checkpoint(self, checkpoint: api.CheckpointFile, plugin: str | None,
+    def translator_claim_checkpoint(self, checkpoint: api.CheckpointFile,
                                     context: api.ImportContext) -> api.CheckpointClaim | None:
         if checkpoint.suffix != ".safetensors" or "echo.marker" not in checkpoint.load():
             return None

@@ -12,6 +12,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from translator import api
 from translator.errors import Cancelled, PluginError
 from translator.imageio import read_image
 from translator.session.state import RunRecord
@@ -212,6 +213,45 @@ def test_crashing_plugin_is_disabled_and_others_keep_working(make_window, open_i
                for r in range(picker.count()))
     picker.select("echo")
     assert isinstance(run_wait(window), RunRecord)
+
+
+def test_a_batch_counts_plain_exceptions_per_file_and_disables_the_plugin_after_strikes(
+        make_window, open_images, write_png, tmp_path, qtbot):
+    window = make_window(FakePlugin(), CrashPlugin())
+    window.translator_picker.select("crash")
+    strikes = window.registry.STRIKES
+    open_images(window, [write_png(f"{i}.png", seed=i) for i in range(strikes + 1)])
+    with qtbot.waitSignal(window.batch_finished, timeout=10000) as blocker:
+        window.start_batch(window.open_batch_items(), tmp_path / "out")
+    report = blocker.args[0]
+    assert len(report.errors) == strikes + 1 and report.stopped is None  # every file tried and reported
+    assert all("boom" in why for _, why in report.errors)
+    assert sum("times in a row" in m for m in window.messages.texts("error")) == 1
+    assert window.registry.plugins["crashy"].broken
+    assert window.translator_picker.find_translator("crash") == -1
+
+
+def test_a_plugin_whose_build_raises_fails_runs_and_is_disabled_after_strikes(make_window, open_images,
+                                                                               run_wait, write_png):
+    class BuildFails:
+        __name__ = "nobuild"
+
+        @api.hookimpl
+        def translator_translators(self):
+            def build(config):
+                raise RuntimeError("no weights folder")
+
+            return [api.TranslatorSpec(name="nobuild", title="No build", description="", build=build,
+                                       task=api.TaskKind.IMAGE_TO_IMAGE, translate=lambda m, x, p, c: x)]
+
+    window = make_window(FakePlugin(), BuildFails())
+    window.translator_picker.select("nobuild")
+    open_images(window, [write_png("in.png")])
+    for _ in range(window.registry.STRIKES):
+        outcome = run_wait(window)
+        assert isinstance(outcome, PluginError) and "RuntimeError: no weights folder" in str(outcome)
+    assert window.registry.plugins["nobuild"].broken
+    assert window.translator_picker.find_translator("nobuild") == -1
 
 
 def test_generator_runs_without_an_image(make_window, run_wait):

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from translator.checkpoints import CheckpointFile, ImportContext
 from translator.errors import CheckpointError
+from translator.plugins import load_registry
 from translator.spec import RunContext
 from translator.store import ModelStore, build_with_weights
 from translator_plugins.colorize import checkpoints, plugin
@@ -176,7 +177,7 @@ def save(tmp_path: Path, state: dict, name: str) -> CheckpointFile:
 
 
 def claim(checkpoint: CheckpointFile):
-    return checkpoints.claim(checkpoint, None, ImportContext())
+    return checkpoints.claim(checkpoint, ImportContext())
 
 
 @pytest.fixture(scope="module")
@@ -258,8 +259,9 @@ def test_files_that_are_not_colorizers_are_left_alone(tmp_path):
     other = save(tmp_path, {"model.1.weight": torch.zeros(64, 3, 7, 7)}, "latest_net_G.pth")
     assert claim(other) is None
     small = {"model1short10.0.weight": torch.zeros(1), "model8up.0.weight": torch.zeros(1)}
-    assert checkpoints.claim(save(tmp_path, small, "s.pth"), "cyclegan", ImportContext()) is None
-    assert checkpoints.claim(CheckpointFile(tmp_path / "notes.txt"), None, ImportContext()) is None
+    with pytest.raises(CheckpointError, match="not recognised by plugin 'cyclegan'"):  # only cyclegan is asked
+        load_registry(third_party=False).claim_checkpoint(save(tmp_path, small, "s.pth"), "cyclegan")
+    assert checkpoints.claim(CheckpointFile(tmp_path / "notes.txt"), ImportContext()) is None
 
 
 def cheap_zeros(shape: tuple[int, ...]) -> torch.Tensor:

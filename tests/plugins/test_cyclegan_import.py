@@ -14,6 +14,7 @@ import pytest
 import torch
 from safetensors import safe_open
 
+from translator.api.weights import STALE_NORM_BUFFERS
 from translator.checkpoints import CheckpointFile, ImportContext
 from translator.errors import CheckpointError
 from translator.plugins import load_registry
@@ -52,7 +53,7 @@ def save(tmp_path: Path, state: dict, name: str = "horse2zebra.pth") -> Checkpoi
 
 
 def claim(checkpoint: CheckpointFile, **options: str):
-    return checkpoints.claim(checkpoint, None, ImportContext(options=options))
+    return checkpoints.claim(checkpoint, ImportContext(options=options))
 
 
 def test_our_key_layout_maps_onto_the_reference_layout(golden):
@@ -84,7 +85,7 @@ def test_full_size_legacy_file_with_module_prefix_imports(golden, tmp_path):
     assert result.translator == "cyclegan"
     assert result.config["ngf"] == 64 and result.config["n_blocks"] == 9
     assert result.config["use_dropout"] is False and result.config["directions"] == ["AtoB"]
-    legacy = sum(key.rsplit(".", 1)[-1] in checkpoints.LEGACY_BUFFERS for key, _ in layout)
+    legacy = sum(key.rsplit(".", 1)[-1] in STALE_NORM_BUFFERS for key, _ in layout)
     assert f"{legacy} stale instance-norm buffers dropped" in result.description
     assert "'module.' prefix stripped" in result.description
     assert sum(v.numel() for v in result.state_dict.values()) == 11_378_179
@@ -132,7 +133,6 @@ def test_other_networks_are_left_to_other_plugins(tmp_path):
     patchgan = {"model.0.weight": torch.zeros(8, 3, 4, 4), "model.0.bias": torch.zeros(8),
                 "model.2.weight": torch.zeros(16, 8, 4, 4), "model.11.weight": torch.zeros(1, 64, 4, 4)}
     assert claim(save(tmp_path, patchgan, "latest_net_D_A.pth")) is None
-    assert checkpoints.claim(save(tmp_path, unet), "pix2pix", ImportContext()) is None
     (tmp_path / "notes.txt").write_text("hello")
     assert claim(CheckpointFile(tmp_path / "notes.txt")) is None
 

@@ -90,7 +90,7 @@ def save(tmp_path: Path, state: dict, name: str = "edges2shoes.pth") -> Checkpoi
 
 
 def claim(checkpoint: CheckpointFile, **options: str):
-    return checkpoints.claim(checkpoint, None, ImportContext(options=options))
+    return checkpoints.claim(checkpoint, ImportContext(options=options))
 
 
 @pytest.mark.parametrize(("num_downs", "norm"), [(5, "batch"), (7, "batch"), (8, "instance"), (6, "none")])
@@ -177,12 +177,13 @@ def test_cyclegan_and_pix2pix_leave_each_others_files_alone(tmp_path):
     resnet = cyclegan_checkpoints.to_reference(
         cyclegan_networks.ResnetGenerator(ngf=4, n_blocks=1).state_dict(), 1, False)
     resnet_file = save(tmp_path, resnet, "horse2zebra.pth")
-    assert cyclegan_checkpoints.claim(unet, None, ImportContext()) is None
+    assert cyclegan_checkpoints.claim(unet, ImportContext()) is None
     assert claim(resnet_file) is None
     patchgan = save(tmp_path, networks.build_discriminator(4).state_dict(), "latest_net_D.pth")
     assert claim(patchgan) is None
-    assert checkpoints.claim(unet, "cyclegan", ImportContext()) is None
     registry = load_registry(third_party=False)
+    with pytest.raises(CheckpointError, match="not recognised by plugin 'cyclegan'"):
+        registry.claim_checkpoint(unet, "cyclegan")
     assert registry.claim_checkpoint(unet, None, ImportContext()).translator == "pix2pix"
     assert registry.claim_checkpoint(resnet_file, None, ImportContext()).translator == "cyclegan"
 

@@ -94,14 +94,14 @@ def test_bad_rosinality_args_are_a_clear_error(tmp_path, lr_mlp):
     path = tmp_path / "args.pt"
     torch.save({"g_ema": sd, "args": argparse.Namespace(lr_mlp=lr_mlp)}, path)
     with pytest.raises(CheckpointError, match=r"args.pt: args.lr_mlp .* is not a learning-rate multiplier"):
-        checkpoints.claim(CheckpointFile(path), None, ImportContext())
+        checkpoints.claim(CheckpointFile(path), ImportContext())
 
 
 @pytest.mark.parametrize("args", [5, argparse.Namespace(size=8)])
 def test_args_without_lr_mlp_use_the_default(tmp_path, args):
     sd = rosinality_state(size=8, channels={4: 8, 8: 8})
     torch.save({"g_ema": sd, "args": args}, tmp_path / "ok.pt")
-    claim = checkpoints.claim(CheckpointFile(tmp_path / "ok.pt"), None, ImportContext())
+    claim = checkpoints.claim(CheckpointFile(tmp_path / "ok.pt"), ImportContext())
     assert claim.config["mapping_lr_mul"] == 0.01
 
 
@@ -109,7 +109,7 @@ def test_latent_avg_of_the_wrong_size_is_a_clear_error(tmp_path):
     sd = rosinality_state(size=8, channels={4: 8, 8: 8})
     torch.save({"g_ema": sd, "latent_avg": torch.zeros(7)}, tmp_path / "avg.pt")
     with pytest.raises(CheckpointError, match=r"latent_avg of shape \(7,\) does not fit w of 16"):
-        checkpoints.claim(CheckpointFile(tmp_path / "avg.pt"), None, ImportContext())
+        checkpoints.claim(CheckpointFile(tmp_path / "avg.pt"), ImportContext())
 
 
 class _RebuildWithInt:
@@ -131,7 +131,7 @@ def test_hostile_nvidia_pickles_are_one_clear_error(tmp_path, nvidia_modules, pa
     path = tmp_path / "network.pkl"
     path.write_bytes(pickle.dumps({"G_ema": PersistentStub(reconstruct, "Generator", state, "")}, protocol=4))
     with pytest.raises(CheckpointError, match=f"^network.pkl: .*{message}") as caught:
-        checkpoints.claim(CheckpointFile(path), None, ImportContext())
+        checkpoints.claim(CheckpointFile(path), ImportContext())
     assert "\n" not in str(caught.value)
 
 

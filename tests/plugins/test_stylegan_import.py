@@ -27,6 +27,7 @@ from translator_plugins.stylegan.latents import seed_to_z
 
 from translator.checkpoints import CheckpointFile, ImportContext
 from translator.errors import CheckpointError
+from translator.plugins import load_registry
 from translator.store import build_with_weights
 
 torch.set_num_threads(1)
@@ -152,7 +153,7 @@ def z_of(seeds: list[int], dim: int) -> torch.Tensor:
 
 
 def import_file(path: Path, **options: str):
-    claim = checkpoints.claim(CheckpointFile(path), None, ImportContext(options=options))
+    claim = checkpoints.claim(CheckpointFile(path), ImportContext(options=options))
     assert claim is not None
     model = build_with_weights(plugin.build, claim.config, claim.state_dict, label=path.name)
     return claim, model
@@ -199,13 +200,13 @@ def test_rosinality_file_with_a_wrong_shape_is_a_clear_error(tmp_path):
     path = tmp_path / "bad.pt"
     torch.save({"g_ema": sd}, path)
     with pytest.raises(CheckpointError, match="wrong shape"):
-        checkpoints.claim(CheckpointFile(path), None, ImportContext())
+        checkpoints.claim(CheckpointFile(path), ImportContext())
 
 
 def test_other_torch_files_are_not_claimed(tmp_path):
     path = tmp_path / "other.pth"
     torch.save({"model.1.weight": torch.zeros(3)}, path)
-    assert checkpoints.claim(CheckpointFile(path), None, ImportContext()) is None
+    assert checkpoints.claim(CheckpointFile(path), ImportContext()) is None
 
 
 # -- NVIDIA ----------------------------------------------------------------------------------
@@ -355,7 +356,7 @@ def test_nvidia_pickles_we_cannot_run_are_clear_errors(tmp_path, nvidia_modules,
     path = tmp_path / "g.pkl"
     write_nvidia_pickle(path, rosinality_state(channels={4: 12, 8: 12, 16: 6}), 16, nvidia_modules, **options)
     with pytest.raises(CheckpointError, match=message):
-        checkpoints.claim(CheckpointFile(path), None, ImportContext())
+        checkpoints.claim(CheckpointFile(path), ImportContext())
 
 
 class Payload:
@@ -371,23 +372,23 @@ def test_a_pickle_that_runs_code_is_refused_without_running(tmp_path, nvidia_mod
     path = tmp_path / "evil.pkl"
     path.write_bytes(pickle.dumps({"G_ema": Payload(marker)}))
     with pytest.raises(CheckpointError, match="allow-list"):
-        checkpoints.claim(CheckpointFile(path), None, ImportContext())
+        checkpoints.claim(CheckpointFile(path), ImportContext())
     assert not marker.exists()
     # hidden deep inside an otherwise well-formed network pickle
     reconstruct, EasyDict = nvidia_modules
     state = module_state({}, {}, {}, EasyDict(z_dim=16, img_resolution=8, extra=Payload(marker)))
     path.write_bytes(pickle.dumps({"G_ema": PersistentStub(reconstruct, "Generator", state, "")}, protocol=3))
     with pytest.raises(CheckpointError, match="posix.system|os.system|nt.system"):
-        checkpoints.claim(CheckpointFile(path), None, ImportContext())
+        checkpoints.claim(CheckpointFile(path), ImportContext())
     assert not marker.exists()
 
 
-def test_a_pickle_without_networks_is_not_claimed_unless_asked(tmp_path):
+def test_a_pickle_without_networks_is_not_claimed(tmp_path):
     path = tmp_path / "numbers.pkl"
     path.write_bytes(pickle.dumps({"x": 1}))
-    assert checkpoints.claim(CheckpointFile(path), None, ImportContext()) is None
-    with pytest.raises(CheckpointError, match="no G_ema"):
-        checkpoints.claim(CheckpointFile(path), "stylegan", ImportContext())
+    assert checkpoints.claim(CheckpointFile(path), ImportContext()) is None
+    with pytest.raises(CheckpointError, match="numbers.pkl: not recognised by plugin 'stylegan'"):
+        load_registry(third_party=False).claim_checkpoint(CheckpointFile(path), "stylegan")
 
 
 def test_import_through_the_model_store(tmp_path, model_store):

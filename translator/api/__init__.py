@@ -30,6 +30,7 @@ from translator.errors import (
     ParameterError,
     TranslatorError,
 )
+from translator.hookspecs import API_VERSION
 from translator.params import (
     Bool,
     Choice,
@@ -53,8 +54,6 @@ from translator.training.spec import DataKind, Trainer, TrainingSpec
 
 hookimpl = pluggy.HookimplMarker("translator")
 """Decorator marking a plugin's hook implementations."""
-
-API_VERSION = 1
 
 __all__ = [
     "API_VERSION", "hookimpl",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from translator.batch import BatchItem, BatchReport, run_batch
+from translator.batch import BatchItem, BatchReport, ItemResult, run_batch
 from translator.errors import Cancelled, ImageError, ParameterError, PluginError, TranslatorError
 from translator.image import Image
 from translator.params import ColorPoints, Seed, jsonable, resolve_params
@@ -525,7 +525,14 @@ class Session:
 
     def _open_model(self, translator: str, model: str | None,
                     progress: Callable[[float, str], None] | None = None) -> tuple[str | None, Any]:
-        entry, network = self.store.open(translator, model, progress=progress)
+        """(model name, network); a plugin whose `build` raises fails the run as `PluginError`,
+        which counts towards `Registry.STRIKES` like a failing `translate`."""
+        try:
+            entry, network = self.store.open(translator, model, progress=progress)
+        except TranslatorError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the plugin's build, not ours
+            raise PluginError(f"{translator}: cannot build its network ({type(exc).__name__}: {exc})") from exc
         return (entry.name if entry is not None else None), network
 
     def engine(self, device: str, precision: str) -> Any:
@@ -640,15 +647,39 @@ class Session:
                 return engine.run(spec, model, image, params, progress=report, cancel=cancel, warn=warn)
 
             return run_batch(items, run_one, out_dir, spec.name, fmt, progress=progress, cancel=cancel,
-                             cached=lambda item: hits.get(id(item.image)) if item.image is not None else None)
+                             cached=lambda item: hits.get(id(item.image)) if item.image is not None else None,
+                             on_item=on_item)
+
+        outcomes: list[PluginError | None] = []  # per input in order: None (worked) or the plugin's failure
+
+        def on_item(result: ItemResult) -> None:  # the engine reports a plugin's failure as PluginError
+            if result.error is None or isinstance(result.error, PluginError):
+                outcomes.append(result.error)
 
         self.settings.setValue("last_batch_dir", str(out_dir))
         self.events.status.emit(f"Batch of {len(items)} image(s)...", 0)
         self.batch_task = self.runner.start(
-            work, name="batch", on_progress=self.events.progress.emit, on_done=self._batch_done,
+            work, name="batch", on_progress=self.events.progress.emit,
+            on_done=lambda report: (self._count_plugin_outcomes(spec, outcomes), self._batch_done(report)),
             on_failed=self._batch_failed)
         self.events.busy_changed.emit(True)
         return self.batch_task
+
+    def _count_plugin_outcomes(self, spec: TranslatorSpec, outcomes: Sequence[PluginError | None]) -> None:
+        """Count a batch's results against its plugin, in order, as single runs are counted:
+        broken after `Registry.STRIKES` failures in a row (then said once)."""
+        if self.registry is None or spec.name not in self.registry.translators:
+            return
+        owner = self.registry.owner(spec.name)
+        for exc in outcomes:
+            if exc is None:
+                self.registry.plugin_succeeded(owner)
+            elif self.registry.plugin_failed(owner, exc.__cause__ or exc):
+                self.events.error.emit(f"{spec.name} failed {self.registry.STRIKES} times in a row and its "
+                                       f"plugin was disabled", exc)
+                self.events.plugins_changed.emit()
+                self.select_translator(self.first_translator())
+                return
 
     def _batch_done(self, report: BatchReport) -> None:
         self._job_over("batch_task")

@@ -11,6 +11,9 @@ from typing import Any
 from translator import api
 from translator_plugin_example import sepia, tone
 
+TRANSLATOR_API = 2
+"""The plugin API version this plugin is written for (Translator refuses it when it has an older one)."""
+
 
 @api.hookimpl
 def translator_translators() -> list[api.TranslatorSpec]:
