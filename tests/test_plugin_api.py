@@ -13,7 +13,7 @@ from translator.plugins import load_registry
 
 def _spec(name: str = "toy", **changes: object) -> api.TranslatorSpec:
     fields = {"title": name, "description": "", "task": api.TaskKind.IMAGE_TO_IMAGE,
-              "build": lambda config: None, "translate": lambda m, x, p, c: x, "default_config": {}}
+              "build": lambda config: None, "translate": lambda m, x, p, c: x}
     return api.TranslatorSpec(name=name, **{**fields, **changes})
 
 
