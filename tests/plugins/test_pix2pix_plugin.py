@@ -9,13 +9,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from translator_plugins.pix2pix import networks, plugin
 
 from translator.engine import Engine
 from translator.image import Image
 from translator.plugins import load_registry
 from translator.spec import RunContext, TaskKind
 from translator.store import ModelStore
-from translator_plugins.pix2pix import networks, plugin
 
 torch.set_num_threads(1)
 TINY = {"ngf": 4, "num_downs": 6, "size": 0}
@@ -88,13 +88,17 @@ def test_translate_pads_to_the_models_own_multiple_and_crops_back(tiny):
 def test_work_at_model_size_shrinks_big_images_and_enlarges_the_result():
     import kornia
 
+    from translator.api.filters import guided_upsample
+
     torch.manual_seed(0)
     model = networks.build({**TINY, "size": 64}).eval()
     images = torch.rand(1, 3, 96, 160)
     with torch.no_grad():
         shrunk = plugin.translate(model, images, {"work_at": "model"}, CTX)
         small = kornia.geometry.transform.resize(images, (38, 64), antialias=True)
-        expected = kornia.geometry.transform.resize(plugin.translate(model, small, {}, CTX), (96, 160))
+        # enlarged along the input's gray levels by the guided filter
+        expected = guided_upsample(plugin.translate(model, small, {}, CTX), small.mean(1, keepdim=True),
+                                   images.mean(1, keepdim=True), radius=plugin.GUIDE_RADIUS, eps=plugin.GUIDE_EPS)
         native = plugin.translate(model, images, {"work_at": "image"}, CTX)
         little = plugin.translate(model, images[..., :40, :50], {"work_at": "model"}, CTX)
         little_native = plugin.translate(model, images[..., :40, :50], {"work_at": "image"}, CTX)
