@@ -240,8 +240,10 @@ class Engine:
         if 0 < work < max(height, width):
             scale = work / max(height, width)
             small = (max(1, round(height * scale)), max(1, round(width * scale)))
-            out = self._forward(spec, model, _resize(padded, small), params, ctx)
-            out = _resize(out, (height, width)).clamp(0, 1)
+            shrunk = _resize(padded, small)
+            out = self._forward(spec, model, shrunk, params, ctx)
+            out = (spec.enlarge(out, shrunk, padded) if spec.enlarge is not None
+                   else _resize(out, (height, width))).clamp(0, 1)
         else:
             out = self._forward(spec, model, padded, params, ctx)
         rgb = _to_numpy(out[..., :image.height, :image.width])

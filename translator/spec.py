@@ -172,6 +172,14 @@ whole image whose longer side is bigger (bilinear, antialiased, aspect ratio kep
 it to the size requirements, and enlarges the result back; tiles run at their own size.
 """
 
+EnlargeFn = Callable[["Tensor", "Tensor", "Tensor"], "Tensor"]
+"""enlarge(out, shrunk, images) -> out at the size of `images`.
+
+After a `work_size` shrink: `out` is the translation of `shrunk` (both (B, 3, h, w)), `images` the
+whole input (B, 3, H, W), all in [0, 1]; returns (B, 3, H, W) (the engine clamps it to [0, 1]).
+For an enlargement that follows the input's edges (a guided filter); the default is bilinear.
+"""
+
 PrepareTilingFn = Callable[
     ["nn.Module", "Tensor", Mapping[str, Any], RunContext], AbstractContextManager[Any]
 ]
@@ -219,6 +227,7 @@ class TranslatorSpec:
         pads every input of `translate` (whole image, tile, tiling preview) to meet them and
         crops the result back; an ONNX export is traced and checked on such sizes.
     work_size: optional scale at which whole images run (see `WorkSizeFn`).
+    enlarge: optional way back from that scale (see `EnlargeFn`; default bilinear).
     tileable: each output pixel depends on a bounded neighbourhood, so big images may be tiled.
     tile_overlap: context in pixels each tile borrows from its neighbours (blended away).
     prepare_tiling: optional image-wide state for tiles (see `PrepareTilingFn`).
@@ -243,6 +252,7 @@ class TranslatorSpec:
     size_multiple: int = 1
     size_requirements: Callable[[nn.Module], SizeRequirements] | None = None
     work_size: WorkSizeFn | None = None
+    enlarge: EnlargeFn | None = None
     tileable: bool = False
     tile_overlap: int = 32
     prepare_tiling: PrepareTilingFn | None = None

@@ -28,22 +28,27 @@ def find(folder: Path) -> list[Path]:
     return sorted(find_images([folder]))
 
 
+def held_out_files(folder: Path) -> list[Path]:
+    """The seeded `HELD_OUT_FRACTION` of `folder`'s images that `split_held_out` holds out, sorted."""
+    files = find(folder)
+    count = max(1, round(len(files) * HELD_OUT_FRACTION))
+    return [files[i] for i in sorted(random.Random(SPLIT_SEED).sample(range(len(files)), count))]
+
+
 def split_held_out(folder: Path, work: Path, name: str = "photos-train") -> tuple[Path, list[Path]]:
-    """Hold out a seeded `HELD_OUT_FRACTION` of `folder`'s images.
+    """Hold out a seeded `HELD_OUT_FRACTION` of `folder`'s images (`held_out_files`).
 
     Returns a fresh folder `work/name` of symbolic links to the others (the training images) and
     the held-out files.
     """
-    files = find(folder)
-    count = max(1, round(len(files) * HELD_OUT_FRACTION))
-    held = set(random.Random(SPLIT_SEED).sample(range(len(files)), count))
+    held = held_out_files(folder)
     train_dir = work / name
     shutil.rmtree(train_dir, ignore_errors=True)
     train_dir.mkdir(parents=True)
-    for index, path in enumerate(files):
-        if index not in held:
+    for path in find(folder):
+        if path not in held:
             (train_dir / path.name).symlink_to(path.resolve())
-    return train_dir, [files[i] for i in sorted(held)]
+    return train_dir, held
 
 
 def recorded_command(command: Sequence[str], work: Path, shared: Path) -> list[str]:

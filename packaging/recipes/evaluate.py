@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bundled import HELD_OUT_FRACTION, ROOT, SPLIT_SEED, find
+from bundled import ROOT, find
+from bundled import held_out_files as held_out
 
 MODELS = {"cyclegan": "photo2painting", "pix2pix": "objects-sketch2photo", "colorize": "photos-unet",
           "stylegan": "objects64"}
@@ -37,13 +37,6 @@ PIX2PIX_SIZE = 128
 SKETCH_SEED = 7
 CANNY_THRESHOLDS = (100, 200)
 ARTIFACT_SIZE = 256
-
-
-def held_out(folder: Path) -> list[Path]:
-    """The held-out files of `folder`, as `bundled.split_held_out` chooses them (no links made)."""
-    files = find(folder)
-    count = max(1, round(len(files) * HELD_OUT_FRACTION))
-    return [files[i] for i in sorted(random.Random(SPLIT_SEED).sample(range(len(files)), count))]
 
 
 def colorize_held_out(photos: Path) -> list[Path]:

@@ -139,32 +139,11 @@ def guided_upsample(source: Tensor, guide: Tensor, full_guide: Tensor, *, radius
                     eps: float = GUIDE_EPS) -> Tensor:
     """Bring `source` (B, C, h, w) to the size of `full_guide` (B, 1, H, W) along its edges.
 
-    The fast guided filter: per low-resolution window, source ~ a * guide + b (guide (B, 1, h, w),
-    the low-resolution L); a and b are averaged, resized bilinearly and applied to the full L, so
+    `api.filters.guided_upsample` with the guide the low-resolution L (B, 1, h, w) and L units:
     colour edges land on the full-resolution lightness edges instead of a blurred band. Returns
-    (B, C, H, W) float32; `source` itself when the sizes already agree.
+    (B, C, H, W) float32; `source` itself when the sizes already agree. Raises ValueError for
+    other shapes.
     """
-    import kornia
+    from translator.api.filters import guided_upsample as upsample
 
-    from translator_plugins.colorize import lab
-
-    _check(guide, 1, "guide")
-    _check(full_guide, 1, "full guide")
-    if source.shape[-2:] != guide.shape[-2:]:
-        raise ValueError(f"source {tuple(source.shape)} and guide {tuple(guide.shape)} differ in size")
-    if source.shape[-2:] == full_guide.shape[-2:]:
-        return source.float()
-    side = min(2 * radius + 1, *source.shape[-2:])
-    side -= 1 - side % 2
-
-    def box(x: Tensor) -> Tensor:
-        return kornia.filters.box_blur(x, (side, side), border_type="replicate")
-
-    source, guide = source.float(), guide.float()
-    mean_guide, mean_source = box(guide), box(source)
-    covariance = box(guide * source) - mean_guide * mean_source
-    variance = box(guide * guide) - mean_guide**2
-    slope = covariance / (variance + eps)
-    offset = mean_source - slope * mean_guide
-    shape = tuple(full_guide.shape[-2:])
-    return lab.resize(box(slope), shape) * full_guide.float() + lab.resize(box(offset), shape)
+    return upsample(source, guide, full_guide, radius=radius, eps=eps)

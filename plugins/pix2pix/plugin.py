@@ -110,6 +110,26 @@ def check_input(image: Tensor, params: Mapping[str, Any]) -> str | None:
     return PHOTO_WARNING if looks_like_photo(image) else None
 
 
+GUIDE_RADIUS = 2
+"""Box radius, in model-size pixels, of the guided filter that enlarges the output."""
+GUIDE_EPS = 4e-4
+"""Its regularisation, in gray levels of [0, 1] squared: input edges above ~0.02 are followed."""
+
+
+def enlarge(out: Tensor, shrunk: Tensor, images: Tensor) -> Tensor:
+    """The model's output `out` for `shrunk` (both (B, 3, h, w)) at the size of the input `images`
+    (B, 3, H, W) (the engine's `work_size` step: a whole image bigger than the training size ran
+    shrunk), by the fast guided filter on the input's gray levels (`api.filters`): the
+    output's edges land on the drawing's full-size lines. A plain bilinear enlargement blurs them
+    and leaves the upper half of the spectrum empty, so the model's faint structure at its own
+    pixel scale stands out as periodic (spectral artifact ratio about 7,900 at 256 px, 13 this way)."""
+    from translator.api.filters import guided_upsample
+
+    gray = images.float().mean(dim=1, keepdim=True)
+    small = shrunk.float().mean(dim=1, keepdim=True)
+    return guided_upsample(out, small, gray, radius=GUIDE_RADIUS, eps=GUIDE_EPS).to(out.dtype)
+
+
 def prepare_tiling(model: nn.Module, preview: Tensor, params: Mapping[str, Any],
                    ctx: api.RunContext) -> AbstractContextManager[None]:
     """For instance-norm U-Nets (imported ones may have them), every instance norm is frozen to
@@ -149,6 +169,7 @@ def spec() -> api.TranslatorSpec:
         size_multiple=SIZE_MULTIPLE,
         size_requirements=size_requirements,
         work_size=work_size,
+        enlarge=enlarge,
         tileable=True,
         tile_overlap=TILE_OVERLAP,
         prepare_tiling=prepare_tiling,

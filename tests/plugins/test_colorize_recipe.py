@@ -17,13 +17,16 @@ RECIPE = ROOT / "packaging" / "recipes" / "train_colorize.py"
 
 
 def fake_shared(root: Path) -> Path:
-    """shared/datasets/photos with 4 'gcompris' photos (training) and 2 'opencv' photos (held out)."""
-    photos = root / "datasets" / "photos"
-    photos.mkdir(parents=True)
+    """shared/datasets/photos with 4 'gcompris' photos (training) and 2 'opencv' photos (held out),
+    and shared/datasets/objects with 3 object photos (2 calibrate the chroma, 1 is held out)."""
     rng = np.random.default_rng(0)
-    for name in ("gcompris_a", "gcompris_b", "gcompris_c", "gcompris_d", "opencv_e", "opencv_f"):
-        rgb = cv2.resize(rng.random((4, 4, 3)).astype(np.float32), (150, 136), interpolation=cv2.INTER_CUBIC)
-        cv2.imwrite(str(photos / f"{name}.jpg"), (rgb.clip(0, 1) * 255).astype(np.uint8))
+    names = {"photos": ("gcompris_a", "gcompris_b", "gcompris_c", "gcompris_d", "opencv_e", "opencv_f"),
+             "objects": ("birds_a", "cats_b", "tools_c")}
+    for folder, files in names.items():
+        (root / "datasets" / folder).mkdir(parents=True)
+        for name in files:
+            rgb = cv2.resize(rng.random((4, 4, 3)).astype(np.float32), (150, 136), interpolation=cv2.INTER_CUBIC)
+            cv2.imwrite(str(root / "datasets" / folder / f"{name}.jpg"), (rgb.clip(0, 1) * 255).astype(np.uint8))
     return root
 
 
@@ -41,6 +44,7 @@ def test_recipe_runs_on_the_cpu_with_a_tiny_budget(tmp_path):
     assert card["training"]["steps"] == 2 and "preset cpu" in card["training"]["device"]
     assert "4 gcompris photos" in card["training"]["data"]["image"]
     assert card["metrics"]["heldout_photos"] == 2  # the two photos of the held-out source
+    assert card["metrics"]["chroma_calibration_images"] == 2  # the objects outside their held-out split
     assert card["config"]["hints"] is False and card["config"]["upsample"] == "resize"
     for key in ("heldout_psnr_db", "heldout_psnr_db_gray_baseline", "heldout_colourfulness_ours_std",
                 "heldout_psnr_db_10_hints", "heldout_ssim"):
