@@ -3,6 +3,7 @@ out-of-memory retries, half-precision fallback, generators and gradients."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 
 import numpy as np
@@ -115,6 +116,15 @@ def test_work_size_shrinks_whole_images_only_and_enlarges_the_result():
     seen.clear()
     native = Engine("cpu", "fp32").run(spec, LocalNet(), image, {"work": 0})
     np.testing.assert_allclose(native.rgb, 1 - image.rgb, atol=1e-6)
+    enlarged = []
+
+    def enlarge(out, shrunk, images):
+        enlarged.append((tuple(out.shape), tuple(shrunk.shape), tuple(images.shape)))
+        return torch.full_like(images, 2.0)  # clamped to [0, 1] by the engine
+
+    seen.clear()
+    result = Engine("cpu", "fp32").run(dataclasses.replace(spec, enlarge=enlarge), LocalNet(), image)
+    assert enlarged == [((1, 3, 32, 64), (1, 3, 32, 64), (1, 3, 100, 200))] and (result.rgb == 1).all()
     seen.clear()
     Engine("cpu", "fp32", tile_pixels=64 * 64).run(spec, LocalNet(), image, {"work": 32})
     assert len(seen) > 1 and max(max(s) for s in seen) == 64  # tiles keep their own size
