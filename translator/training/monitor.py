@@ -35,7 +35,7 @@ class ProgressWriter:
     def __init__(self, path: Path | str | None) -> None:
         self._fh: TextIO | None = None
         if path is not None:
-            self._fh = Path(path).open("a", encoding="utf-8")
+            self._fh = Path(path).open("a", encoding="utf-8")  # noqa: SIM115 - open for the run
 
     def event(self, kind: str, **fields: Any) -> None:
         if self._fh is None:
