@@ -118,3 +118,23 @@ def test_pause_resume_and_cancel_from_the_dialog(real_window, qtbot, tmp_path):
     with qtbot.waitSignal(dialog.state_changed, timeout=30000, check_params_cb=lambda s: s == "cancelled"):
         dialog.cancel()
     assert not (runs_dir() / "paused").exists()             # cancel discards the run
+
+
+@pytest.mark.slow
+def test_measure_speed_estimates_the_time_and_leaves_nothing(real_window, qtbot, tmp_path):
+    from translator.training.loop import runs_dir
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    _images(a, 3, 1)
+    _images(b, 3, 2)
+    dialog = real_window.show_train_dialog()
+    _fill(dialog, tmp_path, a, b, name="")
+    dialog.steps.setValue(600)
+    assert "no earlier run" in dialog.estimate.text()
+    assert dialog.measure()
+    assert not dialog.start_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.probe is None, timeout=90000)
+    assert "Time: about" in dialog.estimate.text() and "measured over 4 steps at 32 px" in dialog.estimate.text()
+    assert dialog.start_button.isEnabled()
+    assert not runs_dir().exists() or not any(runs_dir().iterdir())     # the probe left no run
+    assert real_window.store.list("cyclegan") == [e for e in real_window.store.list("cyclegan") if e.bundled]

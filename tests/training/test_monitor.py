@@ -144,3 +144,9 @@ def test_stop_file_pauses_with_a_checkpoint_and_resume_finishes(tmp_path, unpair
     assert starts[-1]["resumed"] and starts[-1]["step"] == end["step"]
     assert events[-1] == {"event": "end", "step": end["step"] + 2, "finished": True, "translator": "cyclegan",
                           "model": "paused"}
+
+
+def test_probe_rate_skips_the_warmup_steps():
+    events = [{"event": "start"}] + [{"event": "step", "images_per_s": r} for r in (1.0, 50.0, 9.0, 10.0, 11.0)]
+    assert monitor.probe_rate(events, warmup=2) == pytest.approx(10.0)
+    assert monitor.probe_rate(events[:3], warmup=2) is None

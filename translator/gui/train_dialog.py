@@ -39,6 +39,8 @@ from translator.training import monitor
 
 POLL_MS = 250
 """How often the progress file is read."""
+PROBE_WARMUP, PROBE_STEPS = 2, 6
+"""Measure speed: steps of the throw-away probe run, the first ones not timed."""
 COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
 
@@ -129,6 +131,9 @@ class TrainDialog(QDialog):
         self._end: dict[str, Any] = {}
         self._cancelled = False
         self._rates: dict[tuple[str, str], Any] = {}
+        self.probe: QProcess | None = None
+        self._probe_reader: monitor.ProgressReader | None = None
+        self._probe_events: list[dict[str, Any]] = []
         self._folder_edits: dict[str, QLineEdit] = {}
         self._build(device)
         self._timer = QTimer(self, interval=POLL_MS)
@@ -174,7 +179,14 @@ class TrainDialog(QDialog):
         form.addRow("Device", self.device_picker)
         form.addRow("Name", self.name_edit)
         form.addRow("Options", self.extra_edit)
-        form.addRow(self.estimate)
+        self.measure_button = QPushButton("Measure speed")
+        self.measure_button.setToolTip(f"Time {PROBE_STEPS - PROBE_WARMUP} training steps with these settings "
+                                       "on this device (a throw-away run) to estimate the time")
+        self.measure_button.clicked.connect(self.measure)
+        estimate_row = QHBoxLayout()
+        estimate_row.addWidget(self.estimate, 1)
+        estimate_row.addWidget(self.measure_button)
+        form.addRow(estimate_row)
 
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
@@ -265,8 +277,9 @@ class TrainDialog(QDialog):
             device=self.device_picker.currentText(), out=self.out, extra=shlex.split(self.extra_edit.text()))
 
     def _estimate(self) -> None:
-        """Time from the speed an earlier run of this translator on this device reached (see
-        `monitor.measured_rate`); without one, the time left is shown once the run has started."""
+        """Time from the speed measured by Measure speed (`measure`), else the speed an earlier run
+        of this translator on this device reached (see `monitor.measured_rate`), scaled to the
+        crop size by pixel count; without either, the time left is shown once the run has started."""
         spec = self.spec()
         if spec is None:
             return
@@ -287,6 +300,66 @@ class TrainDialog(QDialog):
                                            self.minutes.value() or None)
         self.estimate.setText(f"Time: about {monitor.format_duration(seconds)} on {device} "
                               f"({rate:.1f} images/s, {note}).")
+
+    def measure(self) -> bool:
+        """Start a throw-away probe run with the inputs as they are (in a temporary runs folder,
+        killed after `PROBE_STEPS` steps, never exported); its speed feeds the estimate."""
+        if self.probe is not None or self.state in ("running", "stopping"):
+            return False
+        spec = self.spec()
+        request = self.request()
+        request.name, request.out, request.minutes = "probe", str(self._work / "probe-runs"), None
+        request.steps, request.sample_every = max(request.steps, PROBE_STEPS + 1), 0
+        request.extra = [*request.extra, "--save-every", "0"]
+        error = monitor.check_request(spec, request)
+        if error is not None:
+            self.estimate.setText(f"<span style='color:#c00'>{error}</span>")
+            return False
+        shutil.rmtree(self._work / "probe-runs", ignore_errors=True)
+        progress = self._work / "probe.jsonl"
+        progress.unlink(missing_ok=True)
+        self._probe_reader, self._probe_events = monitor.ProgressReader(progress), []
+        self._probe_key = (spec.name, request.device, request.size or spec.training.size)
+        command = monitor.monitored_command(request.arguments(), progress, self._work / "probe-stop")
+        self.probe = QProcess(self)
+        self.probe.setProgram(command[0])
+        self.probe.setArguments(command[1:])
+        self.probe.finished.connect(self._probe_finished)
+        self.probe.start()
+        self._timer.start()
+        self.measure_button.setEnabled(False)
+        self.start_button.setEnabled(False)
+        self.estimate.setText(f"Measuring the speed of {spec.title or spec.name} on {request.device}...")
+        return True
+
+    def _poll_probe(self) -> None:
+        if self.probe is None or self._probe_reader is None:
+            return
+        self._probe_events += self._probe_reader.poll()
+        if sum(e["event"] == "step" for e in self._probe_events) >= PROBE_STEPS:
+            self.probe.kill()  # enough: `_probe_finished` records the speed
+
+    def _probe_finished(self, _code: int, _status: QProcess.ExitStatus) -> None:
+        assert self.probe is not None
+        if self._probe_reader is not None:
+            self._probe_events += self._probe_reader.poll()
+        stderr = bytes(self.probe.readAllStandardError()).decode("utf-8", "replace")
+        self.probe.deleteLater()
+        self.probe = None
+        shutil.rmtree(self._work / "probe-runs", ignore_errors=True)
+        if self.state not in ("running", "stopping"):
+            self._timer.stop()
+        self._update_buttons()
+        plugin, device, size = self._probe_key
+        rate = monitor.probe_rate(self._probe_events, PROBE_WARMUP)
+        if rate is None:
+            errors = [line for line in stderr.splitlines() if "error" in line.lower()]
+            self.estimate.setText(f"<span style='color:#c00'>Could not measure: "
+                                  f"{errors[-1] if errors else 'the probe run ended early'}</span>")
+            return
+        timed = sum(e["event"] == "step" for e in self._probe_events) - PROBE_WARMUP
+        self._rates[(plugin, device)] = (rate * (size / 256) ** 2, f"measured over {timed} steps at {size} px")
+        self._estimate()
 
     # ---- the run ------------------------------------------------------------------------------
 
@@ -362,7 +435,8 @@ class TrainDialog(QDialog):
         self.status.setText(f"Cancelled; run {self.run_name} was deleted.")
 
     def poll(self) -> None:
-        """Read what the run appended to its progress file and show it."""
+        """Read what the run (and a speed probe) appended to its progress file and show it."""
+        self._poll_probe()
         if self._reader is None:
             return
         for event in self._reader.poll():
@@ -427,16 +501,24 @@ class TrainDialog(QDialog):
 
     def _set_state(self, state: str) -> None:
         self.state = state
+        self._update_buttons()
+        self.state_changed.emit(state)
+
+    def _update_buttons(self) -> None:
+        state = self.state
         running = state in ("running", "stopping")
-        self.start_button.setEnabled(not running and self.plugin_picker.count() > 0)
+        self.start_button.setEnabled(not running and self.probe is None and self.plugin_picker.count() > 0)
+        self.measure_button.setEnabled(not running and self.probe is None)
         self.pause_button.setEnabled(state == "running")
         self.resume_button.setEnabled(state == "paused")
         self.cancel_button.setEnabled(running or state == "paused")
         self.plugin_picker.setEnabled(not running)
-        self.state_changed.emit(state)
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
-        """Ask a run to save and stop, and wait for it (the app is quitting)."""
+        """Ask a run to save and stop, and wait for it; end a speed probe (the app is quitting)."""
+        if self.probe is not None:
+            self.probe.kill()
+            self.probe.waitForFinished(2000)
         if self.process is not None and self.state in ("running", "stopping"):
             (self._work / "stop").touch()
             if not self.process.waitForFinished(timeout_ms):

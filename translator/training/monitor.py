@@ -195,6 +195,13 @@ def measured_rate(runs: Path, plugin: str, size: int, device: str) -> tuple[floa
     return None if best is None else (best[1], best[2])
 
 
+def probe_rate(events: list[dict[str, Any]], warmup: int = 2) -> float | None:
+    """Images per second of a short probe run: the median `images_per_s` of its step events
+    after the first `warmup` ones (start-up, first allocations); None while there are none."""
+    rates = [float(e["images_per_s"]) for e in events if e.get("event") == "step" and "images_per_s" in e]
+    return statistics.median(rates[warmup:]) if rates[warmup:] else None
+
+
 def estimate_seconds(steps: int, batch_size: int, rate: float, minutes: float | None = None) -> float:
     """Seconds `steps` steps of `batch_size` images take at `rate` images/s, capped by the budget."""
     seconds = steps * batch_size / max(rate, 1e-9)
