@@ -309,7 +309,7 @@ class TrainDialog(QDialog):
         spec = self.spec()
         request = self.request()
         request.name, request.out, request.minutes = "probe", str(self._work / "probe-runs"), None
-        request.steps, request.sample_every = max(request.steps, PROBE_STEPS + 1), 0
+        request.steps, request.sample_every = 10**6, 0  # never reaches its end, so never exports
         request.extra = [*request.extra, "--save-every", "0"]
         error = monitor.check_request(spec, request)
         if error is not None:
