@@ -129,11 +129,11 @@ def test_measure_speed_estimates_the_time_and_leaves_nothing(real_window, qtbot,
     from translator.training.loop import runs_dir
 
     dialog = _dialog(real_window, folders, name="", steps=600)
-    assert "no earlier run" in dialog.estimate.text()
+    assert "No earlier run" in dialog.estimate.text()
     assert dialog.measure()
     assert not dialog.start_button.isEnabled()
     qtbot.waitUntil(lambda: dialog.probe is None, timeout=90000)
-    assert re.search(r"Time: about .* on cpu \(.* images/s, measured over \d+ steps at 32 px\)",
+    assert re.search(r"About .* on cpu \(.* images/s, measured over \d+ steps at 32 px\)",
                      dialog.estimate.text())
     assert dialog.start_button.isEnabled()
     assert not runs_dir().exists() or not any(runs_dir().iterdir())     # the probe left no run

@@ -165,6 +165,7 @@ class TrainDialog(QDialog):
         self.name_edit = QLineEdit(placeholderText="automatic (translator-date-time)")
         self.extra_edit = QLineEdit(placeholderText="further translator-train options, e.g. --lr 1e-4")
         self.estimate = QLabel(wordWrap=True)
+        self.estimate.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.MinimumExpanding)
         for widget in (self.steps, self.minutes, self.size):
             widget.valueChanged.connect(lambda _v: self._estimate())
         self.device_picker.currentIndexChanged.connect(lambda _i: self._estimate())
@@ -186,7 +187,7 @@ class TrainDialog(QDialog):
         estimate_row = QHBoxLayout()
         estimate_row.addWidget(self.estimate, 1)
         estimate_row.addWidget(self.measure_button)
-        form.addRow(estimate_row)
+        form.addRow("Time", estimate_row)
 
         self.start_button = QPushButton("Start")
         self.pause_button = QPushButton("Pause")
@@ -248,10 +249,10 @@ class TrainDialog(QDialog):
             row.addWidget(browse)
             self.folders_form.addRow(label, row)
             self._folder_edits[dest] = edit
-        self.base_picker.addItem("Scratch (new networks)", "scratch")
         default = self.store.default(spec.name)
-        if default is not None and default.bundled:
+        if default is not None and default.bundled:  # fine-tuning it is translator-train's default
             self.base_picker.addItem(f"Bundled model ({default.name})", "bundled")
+        self.base_picker.addItem("Scratch (new networks)", "scratch")
         for entry in self.store.list(spec.name):
             if not entry.bundled:
                 self.base_picker.addItem(f"Model {entry.name}", entry.name)
@@ -291,14 +292,14 @@ class TrainDialog(QDialog):
             self._rates[key] = monitor.measured_rate(runs_dir(self.out), spec.name, 256, device)
         found = self._rates[key]
         if found is None:
-            self.estimate.setText(f"Time: no earlier run of {spec.title or spec.name} on {device} to estimate "
+            self.estimate.setText(f"No earlier run of {spec.title or spec.name} on {device} to estimate "
                                   "from; the time left is shown once the first steps are done.")
             return
         rate_256, note = found
         rate = rate_256 * (256 / self.size.value()) ** 2
         seconds = monitor.estimate_seconds(self.steps.value(), spec.training.batch_size, rate,
                                            self.minutes.value() or None)
-        self.estimate.setText(f"Time: about {monitor.format_duration(seconds)} on {device} "
+        self.estimate.setText(f"About {monitor.format_duration(seconds)} on {device} "
                               f"({rate:.1f} images/s, {note}).")
 
     def measure(self) -> bool:
@@ -397,6 +398,8 @@ class TrainDialog(QDialog):
         stop_file = self._work / "stop"
         stop_file.unlink(missing_ok=True)
         command = monitor.monitored_command(arguments, self._progress_file, stop_file)
+        if self.process is not None:
+            self.process.deleteLater()
         self.process = QProcess(self)
         self.process.setProgram(command[0])
         self.process.setArguments(command[1:])
