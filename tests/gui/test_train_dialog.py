@@ -2,6 +2,7 @@
 point, its model lands in the model picker, selected; bad folders get translator-train's message."""
 from __future__ import annotations
 
+import gc
 import re
 import time
 
@@ -67,11 +68,13 @@ def _dialog(window, folders, *, name="tiny", steps=4):
     return dialog
 
 
-def test_bad_folder_gets_the_cli_message(real_window, tmp_path):
+def test_bad_folder_gets_the_cli_message(real_window, qtbot, tmp_path):
     dialog = _dialog(real_window, (tmp_path / "missing", tmp_path / "missing"))
-    assert not dialog.start()
+    assert dialog.start()                                   # the check runs in a thread
+    assert not dialog.start_button.isEnabled()
+    qtbot.waitUntil(lambda: "no such folder" in dialog.status.text(), timeout=10000)
     assert f"--data-a {tmp_path / 'missing'}: no such folder" in dialog.status.text()
-    assert dialog.process is None
+    assert dialog.process is None and dialog.start_button.isEnabled()
 
 
 @pytest.mark.slow
@@ -80,6 +83,8 @@ def test_a_tiny_run_from_the_dialog_lands_in_the_model_picker(real_window, qtbot
 
     assert "Train..." in [action.text().replace("&", "") for action in real_window.actions()]
     dialog = _dialog(real_window, folders)
+    qtbot.waitExposed(dialog)
+    qtbot.wait(200)                                         # first paint of the window and dialog done
 
     gaps, last = [], [time.perf_counter()]
 
@@ -91,18 +96,21 @@ def test_a_tiny_run_from_the_dialog_lands_in_the_model_picker(real_window, qtbot
     ticker = QTimer(interval=10)
     ticker.timeout.connect(tick)
     ticker.start()
-    with qtbot.waitSignal(dialog.model_ready, timeout=120000) as ready:
-        assert dialog.start()
-        assert dialog.state == "running"
-    ticker.stop()
+    gc.disable()  # a full collection of this test process's objects takes ~200 ms; the dialog is measured
+    try:
+        with qtbot.waitSignal(dialog.model_ready, timeout=120000) as ready:
+            assert dialog.start()
+    finally:
+        gc.enable()
+        ticker.stop()
     assert dialog.plot.point_count() >= 4                   # curve points of each loss
-    assert dialog.progress.value() == 4 and dialog.progress.maximum() == 4
+    assert (dialog.progress.value(), dialog.progress.maximum()) == (4, 4), dialog.status.text()
     assert not dialog.sample.pixmap().isNull()              # the latest sample grid
     assert ready.args[0].name == "tiny"
     assert real_window.spec.name == "cyclegan"
     assert real_window.model_picker.current_model() == "tiny"
     print(f"longest event-loop gap during the run: {max(gaps) * 1000:.0f} ms over {len(gaps)} ticks")
-    assert max(gaps) < 0.25                                 # no stall (generous on a shared CPU)
+    assert max(gaps) < 0.1, f"{max(gaps) * 1000:.0f} ms"    # the event loop never stalls
 
 
 @pytest.mark.slow
@@ -132,6 +140,7 @@ def test_measure_speed_estimates_the_time_and_leaves_nothing(real_window, qtbot,
     assert "No earlier run" in dialog.estimate.text()
     assert dialog.measure()
     assert not dialog.start_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.probe is not None, timeout=10000)
     qtbot.waitUntil(lambda: dialog.probe is None, timeout=90000)
     assert re.search(r"About .* on cpu \(.* images/s, measured over \d+ steps at 32 px\)",
                      dialog.estimate.text())

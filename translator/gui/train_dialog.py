@@ -13,6 +13,8 @@ import datetime as _dt
 import shlex
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +117,7 @@ class TrainDialog(QDialog):
 
     model_ready = Signal(object)
     state_changed = Signal(str)  # "running", "paused", "done", "failed", "cancelled"
+    _checked = Signal(object)  # from the check thread: what to do next, in the GUI thread
 
     def __init__(self, registry: Any, store: Any, device: str = "auto", parent: QWidget | None = None,
                  out: str | None = None) -> None:
@@ -132,12 +135,14 @@ class TrainDialog(QDialog):
         self._cancelled = False
         self._rates: dict[tuple[str, str], Any] = {}
         self.probe: QProcess | None = None
+        self._checking = False
         self._probe_reader: monitor.ProgressReader | None = None
         self._probe_events: list[dict[str, Any]] = []
         self._folder_edits: dict[str, QLineEdit] = {}
         self._build(device)
         self._timer = QTimer(self, interval=POLL_MS)
         self._timer.timeout.connect(self.poll)
+        self._checked.connect(self._on_checked)
         self._plugin_changed()
         app = QCoreApplication.instance()
         if app is not None:
@@ -305,17 +310,17 @@ class TrainDialog(QDialog):
     def measure(self) -> bool:
         """Start a throw-away probe run with the inputs as they are (in a temporary runs folder,
         killed after `PROBE_STEPS` steps, never exported); its speed feeds the estimate."""
-        if self.probe is not None or self.state in ("running", "stopping"):
+        if self.probe is not None or self._checking or self.state in ("running", "stopping"):
             return False
-        spec = self.spec()
         request = self.request()
         request.name, request.out, request.minutes = "probe", str(self._work / "probe-runs"), None
         request.steps, request.sample_every = 10**6, 0  # never reaches its end, so never exports
         request.extra = [*request.extra, "--save-every", "0"]
-        error = monitor.check_request(spec, request)
-        if error is not None:
-            self.estimate.setText(f"<span style='color:#c00'>{error}</span>")
-            return False
+        self._check(request, self._start_probe, self.estimate)
+        return True
+
+    def _start_probe(self, request: monitor.TrainRequest) -> None:
+        spec = self.spec()
         shutil.rmtree(self._work / "probe-runs", ignore_errors=True)
         progress = self._work / "probe.jsonl"
         progress.unlink(missing_ok=True)
@@ -331,7 +336,6 @@ class TrainDialog(QDialog):
         self.measure_button.setEnabled(False)
         self.start_button.setEnabled(False)
         self.estimate.setText(f"Measuring the speed of {spec.title or spec.name} on {request.device}...")
-        return True
 
     def _poll_probe(self) -> None:
         if self.probe is None or self._probe_reader is None:
@@ -365,23 +369,46 @@ class TrainDialog(QDialog):
     # ---- the run ------------------------------------------------------------------------------
 
     def start(self) -> bool:
-        """Check the inputs with translator-train's own checks and start a new run; False (and
-        the message shown) when they are refused or a run is going."""
-        if self.state in ("running", "stopping"):
+        """Check the inputs with translator-train's own checks (in a thread: a folder scan may be
+        slow), then start a new run, or show the message; False when a run or check is going."""
+        if self._checking or self.state in ("running", "stopping"):
             return False
+        self._check(self.request(), self._start_run, self.status)
+        return True
+
+    def _check(self, request: monitor.TrainRequest, then: Callable[[monitor.TrainRequest], None],
+               message: QLabel) -> None:
+        """Run `monitor.check_request` in a thread; then call `then(request)` or show its error
+        in `message`."""
         spec = self.spec()
-        request = self.request()
-        error = monitor.check_request(spec, request)
-        if error is not None:
-            self.status.setText(f"<span style='color:#c00'>{error}</span>")
-            return False
+        self._checking = True
+        self._update_buttons()
+        message.setText("Checking the folders...")
+
+        def work() -> None:
+            try:
+                error = monitor.check_request(spec, request)
+            except Exception as exc:  # noqa: BLE001 - shown, never raised into Qt
+                error = f"could not check the inputs: {exc}"
+            if error is None:
+                self._checked.emit(lambda: then(request))
+            else:
+                self._checked.emit(lambda: message.setText(f"<span style='color:#c00'>{error}</span>"))
+
+        threading.Thread(target=work, name="train-check", daemon=True).start()
+
+    def _on_checked(self, continuation: Callable[[], None]) -> None:
+        self._checking = False
+        self._update_buttons()
+        continuation()
+
+    def _start_run(self, request: monitor.TrainRequest) -> None:
         self.run_name = request.name
         self.plot.clear()
         self.sample.setText("The latest sample grid appears here")
         self._progress_file = self._work / f"{request.name}.jsonl"
         self._reader = monitor.ProgressReader(self._progress_file)
         self._launch(request.arguments())
-        return True
 
     def resume(self) -> None:
         """Continue the paused run (`--resume RUN`) with the steps and budget now asked for."""
@@ -510,8 +537,9 @@ class TrainDialog(QDialog):
     def _update_buttons(self) -> None:
         state = self.state
         running = state in ("running", "stopping")
-        self.start_button.setEnabled(not running and self.probe is None and self.plugin_picker.count() > 0)
-        self.measure_button.setEnabled(not running and self.probe is None)
+        idle = not running and self.probe is None and not self._checking
+        self.start_button.setEnabled(idle and self.plugin_picker.count() > 0)
+        self.measure_button.setEnabled(idle)
         self.pause_button.setEnabled(state == "running")
         self.resume_button.setEnabled(state == "paused")
         self.cancel_button.setEnabled(running or state == "paused")
