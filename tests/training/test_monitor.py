@@ -90,6 +90,10 @@ def test_estimate_from_an_earlier_run(tmp_path):
     assert rate == pytest.approx(2.0)                # median 8 img/s at 32 px -> 2 img/s at 64 px
     assert "old" in note and "32 px" in note
     assert monitor.measured_rate(runs, "cyclegan", 64, "cuda") is None
+    assert monitor.measured_rate(runs, "cyclegan", 32, "auto")[0] == pytest.approx(8.0)
+    (run / "options.json").write_text(json.dumps({"options": {"plugin": "cyclegan", "size": 32, "device": "cuda:1"}}))
+    assert monitor.measured_rate(runs, "cyclegan", 32, "cuda:0")[0] == pytest.approx(8.0)
+    assert monitor.measured_rate(runs, "cyclegan", 32, "cpu") is None
     assert monitor.measured_rate(runs, "pix2pix", 64, "cpu") is None
     assert monitor.estimate_seconds(100, 1, rate) == pytest.approx(50.0)
     assert monitor.estimate_seconds(100, 1, rate, minutes=0.5) == pytest.approx(30.0)
@@ -150,3 +154,12 @@ def test_probe_rate_skips_the_warmup_steps():
     events = [{"event": "start"}] + [{"event": "step", "images_per_s": r} for r in (1.0, 50.0, 9.0, 10.0, 11.0)]
     assert monitor.probe_rate(events, warmup=2) == pytest.approx(10.0)
     assert monitor.probe_rate(events[:3], warmup=2) is None
+
+
+def test_monitoring_options_are_listed_in_help(capsys):
+    from translator.training.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--plugin", "cyclegan", "--help"])
+    out = capsys.readouterr().out
+    assert "--progress-jsonl FILE" in out and "--stop-file FILE" in out

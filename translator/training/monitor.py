@@ -177,6 +177,7 @@ def measured_rate(runs: Path, plugin: str, size: int, device: str) -> tuple[floa
     such a run. The median of each run's last 20 logged rates, from its metrics.csv; the newest
     run wins. Devices compare by type ("cuda:1" matches "cuda"; "auto" matches any)."""
     best: tuple[float, float, str] | None = None
+    device = device.split(":")[0]
     for options in runs.glob("*/options.json"):
         try:
             saved = json.loads(options.read_text(encoding="utf-8"))["options"]
