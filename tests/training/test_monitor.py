@@ -99,6 +99,7 @@ def test_estimate_from_an_earlier_run(tmp_path):
     assert monitor.estimate_seconds(100, 1, rate, minutes=0.5) == pytest.approx(30.0)
     assert monitor.remaining_seconds(10, 20, 15.0, 0, 5.0) == pytest.approx(10.0)
     assert monitor.remaining_seconds(1, 20, 15.0, 0, 5.0) is None
+    assert monitor.remaining_seconds(10, 20, 15.0, 0, 5.0, limit_s=18.0) == pytest.approx(3.0)
     assert monitor.format_duration(42) == "42 s"
     assert monitor.format_duration(600) == "10 min"
     assert monitor.format_duration(7500) == "2 h 05 min"

@@ -493,7 +493,8 @@ class TrainDialog(QDialog):
         self.plot.add(step, event.get("losses", {}))
         self.progress.setMaximum(max(1, total))
         self.progress.setValue(step)
-        left = monitor.remaining_seconds(step, total, time_s, *self._session_start)
+        left = monitor.remaining_seconds(step, total, time_s, *self._session_start,
+                                         limit_s=self.minutes.value() * 60 or None)
         losses = "  ".join(f"{k} {v:.3g}" for k, v in event.get("losses", {}).items())
         text = f"{self.run_name}: step {step} of {total}, {monitor.format_duration(time_s)} so far"
         if left is not None:

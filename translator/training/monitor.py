@@ -209,12 +209,15 @@ def estimate_seconds(steps: int, batch_size: int, rate: float, minutes: float | 
     return min(seconds, minutes * 60) if minutes else seconds
 
 
-def remaining_seconds(step: int, total: int, time_s: float, start_step: int, start_time_s: float) -> float | None:
-    """Seconds left at the rate measured since this session of the run began (None before 2 steps)."""
+def remaining_seconds(step: int, total: int, time_s: float, start_step: int, start_time_s: float,
+                      limit_s: float | None = None) -> float | None:
+    """Seconds left at the rate measured since this session of the run began (None before 2
+    steps), at most what is left of a time budget of `limit_s` seconds."""
     done = step - start_step
     if done < 2 or time_s <= start_time_s:
         return None
-    return (total - step) * (time_s - start_time_s) / done
+    left = (total - step) * (time_s - start_time_s) / done
+    return max(0.0, min(left, limit_s - time_s)) if limit_s else left
 
 
 def format_duration(seconds: float) -> str:
