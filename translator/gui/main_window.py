@@ -600,6 +600,21 @@ class MainWindow(QMainWindow):
         """Import a weights file in the background; the new model is then selected."""
         return self.session.import_model(path, plugin)
 
+    def show_train_dialog(self) -> Any:
+        """Models > Train...: one dialog for the window's life (a run goes on while it is hidden);
+        a finished run's model is selected at once."""
+        from translator.gui.train_dialog import TrainDialog
+
+        if self.store is None:
+            self.show_error("Train", "plugins are still loading")
+            return None
+        if getattr(self, "train_dialog", None) is None:
+            self.train_dialog = TrainDialog(self.registry, self.store, self.session.device, self)
+            self.train_dialog.model_ready.connect(self.session.model_installed)
+        self.train_dialog.show()
+        self.train_dialog.raise_()
+        return self.train_dialog
+
     def show_models_dialog(self) -> None:
         from translator.gui.dialogs import ModelsDialog
 

@@ -64,6 +64,8 @@ def build_actions(w: Any) -> None:
     w.models_action = a(w, "&Models...", w.show_models_dialog, None, "models")
     w.get_models_action = a(w, "&Get models...", w.show_catalog_dialog, tip="Download the papers' published models")
     w.import_action = a(w, "&Import model...", lambda: choosers.choose_model_import(w), None, "import")
+    w.train_action = a(w, "&Train...", w.show_train_dialog,
+                       tip="Train or fine-tune a translator on your own images (runs translator-train)")
     w.shortcuts_action = a(w, "&Keyboard shortcuts", lambda: help_windows.show_shortcuts(w, w.actions()),
                            key.HelpContents)
     w.versions_action = a(w, "&Versions and device",
@@ -79,7 +81,8 @@ def build_actions(w: Any) -> None:
     _fill(menus.addMenu("&Edit"), (w.undo_action, w.redo_action))
     _fill(menus.addMenu("&View"), (w.fit_action, w.actual_action, w.compare_action))
     _fill(menus.addMenu("&Run"), (w.run_action, w.cancel_action, w.batch_action))
-    _fill(menus.addMenu("&Models"), (w.models_action, w.get_models_action, w.import_action))
+    _fill(menus.addMenu("&Models"), (w.models_action, w.get_models_action, w.import_action, None,
+                                     w.train_action))
     _fill(menus.addMenu("&Help"), (w.shortcuts_action, w.versions_action, None, w.about_action))
     toolbar = w.addToolBar("Main")
     toolbar.setObjectName("mainToolbar")

@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from translator.errors import ParameterError, PluginError, TranslatorError
@@ -78,6 +79,10 @@ def build_parser(spec: TranslatorSpec | None) -> argparse.ArgumentParser:
     run.add_argument("--save-every", type=int, metavar="N", help="write a checkpoint every N steps (default: 1000)")
     run.add_argument("--workers", type=int, metavar="N", help="image decoding processes (default: min(4, available cores - 1))")
     run.add_argument("--quiet", action="store_const", const=True, help="no progress bar")
+    run.add_argument("--progress-jsonl", metavar="FILE", help="append machine-readable progress to FILE, one "
+                     "JSON object per line (events start, step, sample, end; see translator.training.monitor)")
+    run.add_argument("--stop-file", metavar="FILE", help="stop after the current step, saving a checkpoint "
+                     "(as on Ctrl+C), once FILE exists")
     run.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
 
     data = parser.add_argument_group("data")
@@ -247,6 +252,8 @@ def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     del args.verbose
+    progress = Path(args.progress_jsonl) if args.progress_jsonl else None
+    stop_file = Path(args.stop_file) if args.stop_file else None
     try:
         if saved is not None:
             config = TrainConfig.from_dict(saved)
@@ -265,7 +272,7 @@ def main(argv: Sequence[str] | None = None, *, registry: Registry | None = None)
         from translator.training.loop import train
 
         result = train(spec, config, ModelStore(registry), plugin_name=registry.owner(spec.name),
-                       resume=saved is not None, argv=argv)
+                       resume=saved is not None, argv=argv, progress=progress, stop_file=stop_file)
     except Diverged as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1

@@ -161,11 +161,19 @@ def runs_dir(out: str | None = None) -> Path:
 
 
 class StopFlag:
-    """Ctrl+C (SIGINT) sets it; the loop stops after the current step. A second Ctrl+C raises."""
+    """Ctrl+C (SIGINT) sets it; the loop stops after the current step. A second Ctrl+C raises.
+    With `stop_file`, that file appearing is a stop request too (portable, no signal needed)."""
 
-    def __init__(self) -> None:
+    def __init__(self, stop_file: Path | None = None) -> None:
         self.set = False
+        self.stop_file = stop_file
         self._previous: Any = None
+
+    def requested(self) -> bool:
+        """A stop was asked for (Ctrl+C or the stop file)."""
+        if not self.set and self.stop_file is not None and self.stop_file.exists():
+            self.set = True
+        return self.set
 
     def __enter__(self) -> StopFlag:  # noqa: PYI034 - final class
         try:
@@ -186,10 +194,14 @@ class StopFlag:
 
 
 def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugin_name: str = "",
-          resume: bool = False, argv: list[str] | None = None) -> RunResult:
+          resume: bool = False, argv: list[str] | None = None, progress: Path | None = None,
+          stop_file: Path | None = None) -> RunResult:
     """Train `spec` as `config` says; returns what was produced.
 
     resume: continue `config.name` from its checkpoint (the caller restored its options).
+    progress: a JSON-lines file the run appends its progress to (rank 0; the format is in
+    `translator.training.monitor`). stop_file: when this file appears, the run stops after the
+    current step and saves a checkpoint, as on Ctrl+C.
     Raises `DataError` for unusable data, `CheckpointError` for a bad checkpoint or initial
     model, `DeviceError`, `ParameterError`.
     """
@@ -262,7 +274,7 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
         else:
             sampler.start(0, 0)
 
-        writer = RunWriter(run_dir, enabled=dist.rank == 0)
+        writer = RunWriter(run_dir, enabled=dist.rank == 0, progress=progress)
         try:
             writer.start(config, argv, resume=resume, step=step)
         except OSError as exc:
@@ -301,12 +313,14 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
         images_per_step = config.batch_size * dist.world_size
         finished = False
         first_step = step
-        with StopFlag() as stop:
+        writer.progress.event("start", run=config.name, run_dir=str(run_dir), step=step, total=total,
+                              resumed=resume)
+        with StopFlag(stop_file) as stop:
             batches = iter(loader)
             window = time.perf_counter()
             limit_s = config.time_limit * 60 if config.time_limit else None
             out_of_time = False
-            while step < total and not dist.any(stop.set, device):
+            while step < total and not dist.any(stop.requested(), device):
                 if limit_s is not None and dist.any(elapsed + time.perf_counter() - started >= limit_s, device):
                     out_of_time = True  # the budget is spent: end here and export, as if done
                     break
@@ -346,7 +360,8 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
                 bar.set_postfix({**{k: f"{v:.3g}" for k, v in losses.items()}, "img/s": f"{rate:.1f}"},
                                 refresh=False)
                 bar.update(1)
-                writer.metrics(step, now - started + elapsed, losses, lr=lr_factor * config.lr, rate=rate)
+                writer.metrics(step, now - started + elapsed, losses, lr=lr_factor * config.lr, rate=rate,
+                               total=total)
                 if dist.rank == 0 and config.sample_every and step % config.sample_every == 0:
                     writer.samples(step, _sample_rows(trainer, fixed_batch))
                 if config.save_every and step % config.save_every == 0:
@@ -365,6 +380,8 @@ def train(spec: TranslatorSpec, config: TrainConfig, store: ModelStore, *, plugi
                     spec, trainer, store, plugin_name=plugin_name or spec.name, config=config,
                     run_dir=run_dir, sources=sources, step=step, time_s=elapsed, device=device,
                     losses=last_losses, initial=initial_entry, rejected=result.rejected)
+        writer.progress.event("end", step=step, finished=finished, translator=spec.name,
+                              model=result.model.name if result.model is not None else None)
         writer.close()
         dist.barrier()
         return result
@@ -546,9 +563,12 @@ class RunWriter:
     """The files of a run folder: options.json, metrics.csv, samples/, TensorBoard (if present).
     Only rank 0 writes (`enabled`)."""
 
-    def __init__(self, run_dir: Path, *, enabled: bool = True) -> None:
+    def __init__(self, run_dir: Path, *, enabled: bool = True, progress: Path | None = None) -> None:
+        from translator.training.monitor import ProgressWriter
+
         self.run_dir = run_dir
         self.enabled = enabled
+        self.progress = ProgressWriter(progress if enabled else None)
         self._csv: Any = None
         self._columns: list[str] | None = None
         self._tb: Any = None
@@ -579,9 +599,12 @@ class RunWriter:
         else:
             self._tb = SummaryWriter(str(self.run_dir / "tensorboard"), purge_step=step or None)
 
-    def metrics(self, step: int, time_s: float, losses: Mapping[str, float], *, lr: float, rate: float) -> None:
+    def metrics(self, step: int, time_s: float, losses: Mapping[str, float], *, lr: float, rate: float,
+                total: int = 0) -> None:
         if not self.enabled or self._csv is None:
             return
+        self.progress.event("step", step=step, total=total, time_s=round(time_s, 3), losses=dict(losses),
+                            images_per_s=round(rate, 3))
         row = {"step": step, "time_s": f"{time_s:.3f}", "lr": f"{lr:.6g}", "images_per_s": f"{rate:.3f}",
                **{k: f"{v:.6g}" for k, v in losses.items()}}
         writer = csv.writer(self._csv)
@@ -608,11 +631,14 @@ class RunWriter:
         path = self.run_dir / "samples" / f"step_{step:07d}.png"
         if not cv2.imwrite(str(path), cv2.cvtColor(array, cv2.COLOR_RGB2BGR)):
             log.warning("could not write %s", path)
+        else:
+            self.progress.event("sample", step=step, path=str(path))
         if self._tb is not None:
             self._tb.add_image("samples", grid, step)
         return path
 
     def close(self) -> None:
+        self.progress.close()
         if self._csv is not None:
             self._csv.close()
         if self._tb is not None:
