@@ -62,6 +62,8 @@ def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: 
     mode: batch-norm running statistics, no dropout).
     """
 
+    import torch
+
     ctx.check_cancelled()
     images = images.to(ctx.dtype)
     if params.get("invert", False):
@@ -69,6 +71,11 @@ def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: 
     height, width = images.shape[-2:]
     size = model.config.size
     at_model_size = params.get("work_at", "model") == "model" and not getattr(model, "tiled", False)
+    if at_model_size and size > 0 and torch.jit.is_tracing():
+        raise api.TranslatorError(
+            f"{NAME}: work_at=model shrinks each image bigger than the model's {size} px by a factor of "
+            f"its own, which one graph for every size cannot do; export (or run on ONNX Runtime) with "
+            f"work_at=image")
     if at_model_size and 0 < size < max(height, width):
         scale = size / max(height, width)
         small = (max(1, round(height * scale)), max(1, round(width * scale)))
@@ -92,17 +99,34 @@ def check_input(image: Tensor, params: Mapping[str, Any]) -> str | None:
 
 
 def _run_padded(model: nn.Module, images: Tensor) -> Tensor:
-    """The model on (B, 3, H, W) padded to its multiple (reflect, or replicate where the image is
-    too small to reflect), cropped back."""
-    import torch.nn.functional as F
+    """The model on (B, 3, H, W) padded bottom and right to its multiple (reflect, or replicate
+    where the image is too small to reflect), cropped back.
+
+    The padding is index arithmetic on the sizes (no Python branch on them), so that an ONNX export
+    traces one graph that pads any height and width as PyTorch does."""
+    import torch
 
     height, width = images.shape[-2:]
     multiple = model.config.size_multiple
-    pad_h, pad_w = -height % multiple, -width % multiple
-    if pad_h or pad_w:
-        mode = "reflect" if pad_h < height and pad_w < width else "replicate"
-        images = F.pad(images, (0, pad_w, 0, pad_h), mode=mode)
-    return model(images)[..., :height, :width]
+    pad_h, pad_w = (multiple - height % multiple) % multiple, (multiple - width % multiple) % multiple
+    if not torch.jit.is_tracing() and not pad_h and not pad_w:
+        return model(images)
+    reflect = torch.as_tensor((pad_h < height) & (pad_w < width), device=images.device)
+    rows = _pad_index(height, pad_h, reflect, images.device)
+    cols = _pad_index(width, pad_w, reflect, images.device)
+    padded = images.index_select(-2, rows).index_select(-1, cols)
+    return model(padded)[..., :height, :width]
+
+
+def _pad_index(length: Any, pad: Any, reflect: Tensor, device: Any) -> Tensor:
+    """Source indices of a side of `length` padded at the end by `pad`: the side itself, then its
+    reflection (without repeating the edge) where `reflect`, else copies of the last index."""
+    import torch
+
+    index = torch.arange(length + pad, device=device)
+    last = torch.as_tensor(length, device=device) - 1
+    beyond = torch.where(reflect, 2 * last - index, last)
+    return torch.where(index <= last, index, beyond)
 
 
 def _resize(images: Tensor, size: tuple[int, int]) -> Tensor:
