@@ -105,10 +105,20 @@ def timed(fn: Callable[[], Any], sync: Callable[[], None], repeat: int) -> float
 
 # -- sections ------------------------------------------------------------------------------------
 
-def check_tests() -> list[Row]:
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "cuda", "-rs", "tests"]
-    # (without CUDA, as in --dry-run, the same command runs and the tests report themselves skipped)
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=BUDGET_S["tests"] * 2)
+def cuda_test_files() -> list[str]:
+    """The test files that mark tests `pytest.mark.cuda` (what --dry-run collects: the whole suite
+    takes minutes to collect on a small CPU)."""
+    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("test_*.py")
+                  if "pytest.mark.cuda" in p.read_text(encoding="utf-8"))
+
+
+def check_tests(paths: list[str] | None = None) -> list[Row]:
+    """`pytest -m cuda` over `paths` (default: the whole suite). Without CUDA, as in --dry-run, the
+    same command runs and the tests report themselves skipped."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "cuda", "-rs",
+               *(paths or ["tests"])]
+    done = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True,
+                          timeout=BUDGET_S["tests"] * 2)
     counts = parse_pytest_summary(done.stdout)
     value = ", ".join(f"{v} {k}" for k, v in counts.items() if k != "deselected") or "no result"
     skipped = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
@@ -151,6 +161,7 @@ def check_latency(registry: Any, sizes: tuple[int, ...], device: str = "cuda",
                   variants: tuple[str, ...] = VARIANTS, repeat: int = 5) -> list[Row]:
     import torch
 
+    from translator.params import resolve_params
     from translator.spec import RunContext
 
     dev = torch.device(device)
@@ -162,6 +173,7 @@ def check_latency(registry: Any, sizes: tuple[int, ...], device: str = "cuda",
         if not spec.task.needs_input or spec.needs_grad:
             continue
         model = spec.build(dict(spec.default_config)).eval().to(dev)
+        params = resolve_params(spec.params, {})  # the translator's defaults (a direction, a working size)
         for size in sizes:
             base = None
             for variant in variants:
@@ -180,7 +192,7 @@ def check_latency(registry: Any, sizes: tuple[int, ...], device: str = "cuda",
 
                 def forward() -> None:
                     with torch.inference_mode():
-                        spec.translate(runner, images, {}, ctx)
+                        spec.translate(runner, images, params, ctx)  # noqa: B023 (called at once)
 
                 try:
                     seconds = timed(forward, sync, repeat)
@@ -231,8 +243,12 @@ def check_tiles(registry: Any, store: Any, side: int, device: str = "cuda", prec
     return rows
 
 
-def check_training(registry: Any, size: int, steps: int, device: str = "cuda",
-                   batch_size: int | None = None, warmup: int = 2) -> list[Row]:
+SMALL_TRAINING = {"pix2pix": {"num_downs": "5"}}
+"""Training options for crops under 256 px (--quick, --dry-run): the default 8-level U-Net needs 256."""
+
+
+def check_training(registry: Any, size: int, steps: int, device: str = "cuda", batch_size: int | None = None,
+                   warmup: int = 2) -> list[Row]:
     """Training images per second of every trainable plugin (AMP as "auto" picks it on `device`)."""
     sys.path.insert(0, str(HERE))
     from train_speed import bench  # the same measurement as benchmarks/train_speed.py
@@ -241,7 +257,8 @@ def check_training(registry: Any, size: int, steps: int, device: str = "cuda",
     for name in sorted(n for n, s in registry.translators.items() if s.training is not None):
         try:
             record = bench(registry.translator(name), size=size, batch_size=batch_size, steps=steps, warmup=warmup,
-                           device_name=device, precision="auto", overrides={})
+                           device_name=device, precision="auto",
+                           overrides=SMALL_TRAINING.get(name, {}) if size < 256 else {})
             rows.append(Row("training", f"{name} {size}px AMP {record['precision']}",
                             f"{record['images_per_s']:.1f} img/s", f"batch {record['batch_size']}, "
                             f"peak {record.get('peak_memory_gib', '?')} GiB"))
@@ -253,7 +270,7 @@ def check_training(registry: Any, size: int, steps: int, device: str = "cuda",
 def dry_run_steps(registry: Any, store: Any) -> list[tuple[str, Callable[[], list[Row]]]]:
     """The sections of --dry-run: the same functions on the CPU, tiny."""
     return [
-        ("tests", check_tests),
+        ("tests", lambda: check_tests(cuda_test_files())),
         ("agreement", lambda: check_agreement(registry, store, device="cpu", low="fp32", size=(40, 32))),
         ("latency", lambda: check_latency(registry, (32,), device="cpu", variants=DRY_VARIANTS, repeat=1)),
         ("tiles", lambda: check_tiles(registry, store, 320, device="cpu", precision="fp32", tile_pixels=300 * 300)),
