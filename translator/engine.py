@@ -34,8 +34,9 @@ ProgressFn = Callable[[float, str], None]
 
 CPU_TILE_PIXELS = 1280 * 1280
 """Largest tile on the CPU: memory of the host, not speed, is the limit there. The bundled
-CycleGAN (ngf 32) peaks at about 1.2 GB of activations on a 1280^2 tile (1.7 GB at 1536^2), so an
-8192^2 image stays under 2.5 GB in all; smaller tiles would cost speed (overlap recomputed)."""
+CycleGAN (ngf 32) needs about 1.2 GB of activations on a 1280^2 tile (1.7 GB at 1536^2): an
+8192^2 image peaks at 2.13 GB in all (2.76 GB with 1536^2 tiles; `benchmarks/memory.py`).
+Smaller tiles cost speed (more overlap recomputed): 1024^2 took 1.16x the time at 2048^2."""
 MIN_TILE_PIXELS = 32 * 32
 """Out-of-memory retries stop below this tile size."""
 BYTES_PER_PIXEL = 12_000
