@@ -1,6 +1,6 @@
 """The GPU check: everything on the CUDA path, in one command, in under 8 minutes.
 
-    python benchmarks/gpu_check.py [--quick] [--skip tests,agreement,latency,tiles,training]
+    python benchmarks/gpu_check.py [--quick] [--dry-run] [--skip tests,agreement,latency,tiles,training]
 
 Sections (each row of the table names its section):
   tests      the test suite's CUDA-marked tests (`pytest -m cuda`); passed / failed / skipped;
@@ -14,6 +14,12 @@ Sections (each row of the table names its section):
   training   images per second of each trainable plugin's training step with AMP.
 Prints one table; when $OUT is set, also writes it to $OUT/gpu_check.md and the rows to
 $OUT/gpu_check.json. Exits 2 at once, with a one-line message, when no CUDA device is available.
+
+--dry-run runs every section on the CPU with tiny sizes, so that the script is known to work
+before a GPU session: the CUDA tests are run (and skip), "half" precision is float32 in the
+engine and bfloat16 in the latency loop, torch.compile is left out (compiling on the CPU takes
+minutes), and the tiles section forces small tiles. Its figures say nothing about a GPU; the
+table's title says it was a dry run.
 """
 from __future__ import annotations
 
@@ -32,6 +38,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SECTIONS = ("tests", "agreement", "latency", "tiles", "training")
 VARIANTS = ("fp32", "fp16", "fp16+channels_last", "fp16+compile")
+DRY_VARIANTS = ("fp32", "bf16", "bf16+channels_last")
+"""The latency variants of --dry-run (the CPU has no fast float16; compiling takes minutes)."""
+DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 BUDGET_S = {"tests": 120, "agreement": 60, "latency": 150, "tiles": 60, "training": 60}
 """Soft time limit of each section in seconds (a section stops starting new work past it)."""
 
@@ -96,9 +105,20 @@ def timed(fn: Callable[[], Any], sync: Callable[[], None], repeat: int) -> float
 
 # -- sections ------------------------------------------------------------------------------------
 
-def check_tests() -> list[Row]:
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "cuda", "-rs", "tests"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=BUDGET_S["tests"] * 2)
+def cuda_test_files() -> list[str]:
+    """The test files that mark tests `pytest.mark.cuda` (what --dry-run collects: the whole suite
+    takes minutes to collect on a small CPU)."""
+    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").rglob("test_*.py")
+                  if "pytest.mark.cuda" in p.read_text(encoding="utf-8"))
+
+
+def check_tests(paths: list[str] | None = None) -> list[Row]:
+    """`pytest -m cuda` over `paths` (default: the whole suite). Without CUDA, as in --dry-run, the
+    same command runs and the tests report themselves skipped."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "cuda", "-rs",
+               *(paths or ["tests"])]
+    done = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True,
+                          timeout=BUDGET_S["tests"] * 2)
     counts = parse_pytest_summary(done.stdout)
     value = ", ".join(f"{v} {k}" for k, v in counts.items() if k != "deselected") or "no result"
     skipped = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
@@ -106,7 +126,9 @@ def check_tests() -> list[Row]:
     return [Row("tests", "pytest -m cuda", value, note)]
 
 
-def check_agreement(registry: Any, store: Any, device: str = "cuda", low: str = "fp16") -> list[Row]:
+def check_agreement(registry: Any, store: Any, device: str = "cuda", low: str = "fp16",
+                    size: tuple[int, int] = (256, 192)) -> list[Row]:
+    """`low` against fp32 through the engine for every translator, on a (width, height) gradient."""
     import numpy as np
     import torch
 
@@ -114,7 +136,7 @@ def check_agreement(registry: Any, store: Any, device: str = "cuda", low: str = 
     from translator.testing import make_image
 
     rows = []
-    image = make_image(256, 192, pattern="gradient")
+    image = make_image(*size, pattern="gradient")
     for name in sorted(registry.translators):
         spec = registry.translator(name)
         try:
@@ -139,6 +161,7 @@ def check_latency(registry: Any, sizes: tuple[int, ...], device: str = "cuda",
                   variants: tuple[str, ...] = VARIANTS, repeat: int = 5) -> list[Row]:
     import torch
 
+    from translator.params import resolve_params
     from translator.spec import RunContext
 
     dev = torch.device(device)
@@ -150,13 +173,14 @@ def check_latency(registry: Any, sizes: tuple[int, ...], device: str = "cuda",
         if not spec.task.needs_input or spec.needs_grad:
             continue
         model = spec.build(dict(spec.default_config)).eval().to(dev)
+        params = resolve_params(spec.params, {})  # the translator's defaults (a direction, a working size)
         for size in sizes:
             base = None
             for variant in variants:
                 if time.perf_counter() - started > BUDGET_S["latency"]:
                     rows.append(Row("latency", f"{name} {size}^2 {variant}", "skipped", "section time budget"))
                     continue
-                dtype = torch.float16 if variant.startswith("fp16") else torch.float32
+                dtype = getattr(torch, DTYPES[variant.split("+")[0]])
                 net = model.to(dtype=dtype)
                 if "channels_last" in variant:
                     net = net.to(memory_format=torch.channels_last)
@@ -168,7 +192,7 @@ def check_latency(registry: Any, sizes: tuple[int, ...], device: str = "cuda",
 
                 def forward() -> None:
                     with torch.inference_mode():
-                        spec.translate(runner, images, {}, ctx)
+                        spec.translate(runner, images, params, ctx)  # noqa: B023 (called at once)
 
                 try:
                     seconds = timed(forward, sync, repeat)
@@ -184,7 +208,10 @@ def check_latency(registry: Any, sizes: tuple[int, ...], device: str = "cuda",
     return rows
 
 
-def check_tiles(registry: Any, store: Any, side: int) -> list[Row]:
+def check_tiles(registry: Any, store: Any, side: int, device: str = "cuda", precision: str = "fp16",
+                tile_pixels: int | None = None) -> list[Row]:
+    """The tile size the engine picks on `device` (or `tile_pixels`, forced) and a `side`^2 image
+    through the bundled CycleGAN in tiles of it."""
     import numpy as np
     import torch
 
@@ -193,30 +220,45 @@ def check_tiles(registry: Any, store: Any, side: int) -> list[Row]:
 
     spec = registry.translator("cyclegan")
     _entry, model = store.open("cyclegan")
-    engine = Engine("cuda", "fp16")
+    engine = Engine(device, precision, tile_pixels=tile_pixels)
+    cuda = engine.device.type == "cuda"
     budget = engine._tile_budget()
-    free = torch.cuda.mem_get_info()[0]
-    rows = [Row("tiles", f"tile from free memory ({free / 2**30:.1f} GiB free)", f"{budget:,} px",
-                f"{int(budget ** 0.5)} px square")]
+    if cuda:
+        free = f"{torch.cuda.mem_get_info(engine.device)[0] / 2**30:.1f} GiB free"
+    source = free if cuda else ("forced" if tile_pixels else "CPU default")
+    rows = [Row("tiles", f"tile size ({source})", f"{budget:,} px", f"{int(budget ** 0.5)} px square")]
     image = Image(np.random.default_rng(0).integers(0, 256, (side, side, 3), dtype=np.uint8))
-    torch.cuda.reset_peak_memory_stats()
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(engine.device)
     started = time.perf_counter()
-    engine.run(spec, model, image)
-    torch.cuda.synchronize()
-    rows.append(Row("tiles", f"cyclegan {side}^2 fp16", f"{time.perf_counter() - started:.1f} s",
-                    f"peak {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB; tiles of {engine.tile_pixels or budget:,} px"))
+    result = engine.run(spec, model, image)
+    if cuda:
+        torch.cuda.synchronize(engine.device)
+    seconds = time.perf_counter() - started
+    if result.pixels.shape != image.pixels.shape:
+        raise RuntimeError(f"the tiled result is {result.pixels.shape}, not {image.pixels.shape}")
+    peak = f"peak {torch.cuda.max_memory_allocated(engine.device) / 2**30:.1f} GiB; " if cuda else ""
+    rows.append(Row("tiles", f"cyclegan {side}^2 {precision}", f"{seconds:.1f} s",
+                    f"{peak}tiles of {engine.tile_pixels or budget:,} px"))
     return rows
 
 
-def check_training(registry: Any, size: int, steps: int) -> list[Row]:
+SMALL_TRAINING = {"pix2pix": {"num_downs": "5"}}
+"""Training options for crops under 256 px (--quick, --dry-run): the default 8-level U-Net needs 256."""
+
+
+def check_training(registry: Any, size: int, steps: int, device: str = "cuda", batch_size: int | None = None,
+                   warmup: int = 2) -> list[Row]:
+    """Training images per second of every trainable plugin (AMP as "auto" picks it on `device`)."""
     sys.path.insert(0, str(HERE))
     from train_speed import bench  # the same measurement as benchmarks/train_speed.py
 
     rows = []
     for name in sorted(n for n, s in registry.translators.items() if s.training is not None):
         try:
-            record = bench(registry.translator(name), size=size, batch_size=None, steps=steps, warmup=2,
-                           device_name="cuda", precision="auto", overrides={})
+            record = bench(registry.translator(name), size=size, batch_size=batch_size, steps=steps, warmup=warmup,
+                           device_name=device, precision="auto",
+                           overrides=SMALL_TRAINING.get(name, {}) if size < 256 else {})
             rows.append(Row("training", f"{name} {size}px AMP {record['precision']}",
                             f"{record['images_per_s']:.1f} img/s", f"batch {record['batch_size']}, "
                             f"peak {record.get('peak_memory_gib', '?')} GiB"))
@@ -225,20 +267,36 @@ def check_training(registry: Any, size: int, steps: int) -> list[Row]:
     return rows
 
 
+def dry_run_steps(registry: Any, store: Any) -> list[tuple[str, Callable[[], list[Row]]]]:
+    """The sections of --dry-run: the same functions on the CPU, tiny."""
+    return [
+        ("tests", lambda: check_tests(cuda_test_files())),
+        ("agreement", lambda: check_agreement(registry, store, device="cpu", low="fp32", size=(40, 32))),
+        ("latency", lambda: check_latency(registry, (32,), device="cpu", variants=DRY_VARIANTS, repeat=1)),
+        ("tiles", lambda: check_tiles(registry, store, 320, device="cpu", precision="fp32", tile_pixels=300 * 300)),
+        ("training", lambda: check_training(registry, 32, 1, device="cpu", batch_size=1, warmup=1)),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and fewer steps")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="every section on the CPU with tiny sizes (no GPU figures): checks the script itself")
     parser.add_argument("--skip", default="", help=f"comma-separated sections to skip ({', '.join(SECTIONS)})")
     args = parser.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     unknown = skip - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
-    try:
-        gpu = require_cuda()
-    except SystemExit as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    if args.dry_run:
+        gpu = "CPU dry run (no GPU figures)"
+    else:
+        try:
+            gpu = require_cuda()
+        except SystemExit as exc:
+            print(exc, file=sys.stderr)
+            return 2
 
     import torch
 
@@ -249,13 +307,16 @@ def main(argv: list[str] | None = None) -> int:
     store = ModelStore(registry)
     started = time.perf_counter()
     rows: list[Row] = []
-    steps: list[tuple[str, Callable[[], list[Row]]]] = [
-        ("tests", check_tests),
-        ("agreement", lambda: check_agreement(registry, store)),
-        ("latency", lambda: check_latency(registry, (256, 512) if args.quick else (512, 1024))),
-        ("tiles", lambda: check_tiles(registry, store, 2048 if args.quick else 8192)),
-        ("training", lambda: check_training(registry, 128 if args.quick else 256, 5 if args.quick else 20)),
-    ]
+    if args.dry_run:
+        steps = dry_run_steps(registry, store)
+    else:
+        steps = [
+            ("tests", check_tests),
+            ("agreement", lambda: check_agreement(registry, store)),
+            ("latency", lambda: check_latency(registry, (256, 512) if args.quick else (512, 1024))),
+            ("tiles", lambda: check_tiles(registry, store, 2048 if args.quick else 8192)),
+            ("training", lambda: check_training(registry, 128 if args.quick else 256, 5 if args.quick else 20)),
+        ]
     for section, step in steps:
         if section in skip:
             continue

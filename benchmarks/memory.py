@@ -41,7 +41,7 @@ def child(source: str, translator: str, model_name: str | None, tile_pixels: int
     engine = Engine("cpu", "fp32", tile_pixels=tile_pixels)
     idle = _rss_mb("VmRSS")
     started = time.perf_counter()
-    image = read_image(source)
+    image = read_image(source, max_pixels=1 << 30)  # the benchmark's own file, past the 16 MP default
     result = engine.run(spec, model, image)
     out = Path(source).with_name("out.png")
     write_image(out, result, overwrite=True)
@@ -63,7 +63,10 @@ def measure(side: int, folder: Path, args: argparse.Namespace) -> dict[str, Any]
         command += ["--model", args.model]
     if args.tile_pixels:
         command += ["--tile-pixels", str(args.tile_pixels)]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    done = subprocess.run(command, check=False, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"memory.py: the {side}x{side} run failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    output = done.stdout
     record = json.loads(output.strip().splitlines()[-1])
     record.update(side=side, megapixels=round(side * side / 1e6, 2))
     record["above_idle_mb"] = round(record["peak_mb"] - record["idle_mb"], 1)

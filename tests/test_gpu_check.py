@@ -81,3 +81,23 @@ def test_agreement_rows_on_the_cpu(gpu_check, plugin_registry):
 
     rows = gpu_check.check_agreement(registry, NoStore(), device="cpu", low="fp32")
     assert len(rows) == 1 and rows[0].value == "max 0.0000"
+
+
+@pytest.mark.slow
+def test_dry_run_goes_through_every_section_on_the_cpu(gpu_check, monkeypatch, tmp_path, capsys):
+    import json
+
+    monkeypatch.setenv("OUT", str(tmp_path))
+    assert gpu_check.main(["--dry-run"]) == 0
+    table = capsys.readouterr().out
+    assert "CPU dry run" in table.splitlines()[0]
+    rows = [gpu_check.Row(**r) for r in json.loads((tmp_path / "gpu_check.json").read_text())]
+    assert (tmp_path / "gpu_check.md").read_text() == table.rstrip("\n") + "\n"
+    assert {r.section for r in rows} == set(gpu_check.SECTIONS)
+    failed = [r for r in rows if r.value in ("error", "skipped", "no result")]
+    assert not failed, failed
+    assert any(r.section == "tests" and "skipped" in r.value for r in rows)  # no CUDA here: they skip
+    measured = {r.section for r in rows if r.item != "section time"}
+    assert measured == set(gpu_check.SECTIONS)
+    assert any(r.item.startswith("cyclegan 32^2 bf16") and r.note.endswith("x fp32") for r in rows)
+    assert any(r.section == "training" and r.value.endswith("img/s") for r in rows)

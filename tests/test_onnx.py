@@ -193,3 +193,63 @@ def test_a_failed_export_means_pytorch_for_auto_and_one_error_for_onnxruntime(mo
     monkeypatch.setattr(onnx_backend, "export_onnx", lambda *a, **k: pytest.fail("exported again"))
     with pytest.raises(ExportError):
         engine.run(spec, torch.nn.Identity(), image)
+
+
+BUILT_INS = {
+    # name: (tiny config, parameters, None when it exports, else words of the refusal)
+    "cyclegan": (TINY, {"direction": "BtoA"}, None),
+    "pix2pix": ({"ngf": 2, "num_downs": 6, "norm": "batch", "use_dropout": False, "size": 64},
+                {"work_at": "image"}, None),
+    "colorize": ({"architecture": "unet", "width": 4, "depth": 2, "middle": 1}, {}, "PyTorch only"),
+    "stylegan": (None, {}, "generates images"),
+}
+
+
+def test_every_built_in_translator_is_covered():
+    assert set(load_registry().translators) == set(BUILT_INS)
+
+
+@needs_ort
+@pytest.mark.parametrize("name", sorted(BUILT_INS))
+def test_every_built_in_exports_with_dynamic_sizes_or_says_why_not(tmp_path, name):
+    import onnxruntime as ort
+
+    from translator.params import resolve_params
+
+    spec = load_registry().translator(name)
+    config, given, refusal = BUILT_INS[name]
+    torch.manual_seed(0)
+    model = spec.build(config).eval() if config is not None else torch.nn.Identity()
+    params = resolve_params(spec.params, given)
+    if refusal:
+        with pytest.raises(ExportError, match=refusal):
+            export_onnx(spec, model, params, tmp_path / "g.onnx", example_size=(64, 64))
+        assert list(tmp_path.iterdir()) == []
+        return
+    report = export_onnx(spec, model, params, tmp_path / "g.onnx", example_size=(64, 64))
+    assert report.max_abs_diff <= TOLERANCE
+    session = ort.InferenceSession(str(report.path), providers=["CPUExecutionProvider"])
+    # the engine pads to the model's needs before the graph runs: any sides meeting them are one graph
+    multiple = max(report.size_multiple, 1)
+    for height, width in ((1, 2), (2, 3), (3, 1)):
+        height, width = max(height * multiple, report.min_side), max(width * multiple, report.min_side)
+        images = torch.rand(1, 3, height, width)
+        got = session.run(None, {"images": images.numpy()})[0]
+        np.testing.assert_allclose(got, _torch(spec, model, images, params), atol=TOLERANCE, rtol=0)
+
+
+@needs_ort
+def test_pix2pix_on_onnxruntime_in_the_engine(monkeypatch):
+    spec = load_registry().translator("pix2pix")
+    torch.manual_seed(0)
+    model = spec.build(BUILT_INS["pix2pix"][0]).eval()
+    image = make_image(70, 40, pattern="noise")
+    params = {"work_at": "image"}
+    plain = Engine("cpu", "fp32").run(spec, model, image, params)
+    fast = Engine("cpu", "fp32", backend="onnxruntime").run(spec, model, image, params)
+    assert np.abs(fast.rgb - plain.rgb).max() <= TOLERANCE
+    # at the model's size the engine shrinks and enlarges outside the graph, so ONNX Runtime runs it too
+    big = make_image(150, 90, pattern="noise")
+    at_model = {"work_at": "model"}
+    fast = Engine("cpu", "fp32", backend="onnxruntime").run(spec, model, big, at_model)
+    assert np.abs(fast.rgb - Engine("cpu", "fp32").run(spec, model, big, at_model).rgb).max() <= TOLERANCE

@@ -40,9 +40,11 @@ if TYPE_CHECKING:
 
 ProgressFn = Callable[[float, str], None]
 
-CPU_TILE_PIXELS = 1536 * 1536
-"""Largest tile on the CPU: memory of the host, not speed, is the limit there (about 1.1 GB of
-activations for the bundled CycleGAN, whatever the image size)."""
+CPU_TILE_PIXELS = 1280 * 1280
+"""Largest tile on the CPU: memory of the host, not speed, is the limit there. The bundled
+CycleGAN (ngf 32) needs about 1.2 GB of activations on a 1280^2 tile (1.7 GB at 1536^2): an
+8192^2 image peaks at 2.13 GB in all (2.76 GB with 1536^2 tiles; `benchmarks/memory.py`).
+Smaller tiles cost speed (more overlap recomputed): 1024^2 took 1.16x the time at 2048^2."""
 PREVIEW_PIXELS = 640 * 640
 """Size of the quick first result `Engine.run(preview=...)` gives of a big image."""
 MIN_TILE_PIXELS = 32 * 32

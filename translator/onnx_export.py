@@ -140,6 +140,8 @@ def export_onnx(spec: TranslatorSpec, model: nn.Module, params: Mapping[str, Any
                     opset_version=OPSET, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                     dynamic_axes={INPUT_NAME: {0: "batch", 2: "height", 3: "width"},
                                   OUTPUT_NAME: {0: "batch", 2: "height", 3: "width"}})
+            except TranslatorError as exc:  # the translator's own word on why it cannot be traced
+                raise ExportError(str(exc)) from exc
             except Exception as exc:
                 raise ExportError(f"{spec.name}: the ONNX exporter failed: {type(exc).__name__}: "
                                   f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from exc

@@ -75,8 +75,13 @@ def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: 
     Networks that follow hints see them too; for every network the hints then correct its colours
     edge-aware (`propagate.spread_corrections`, at most `propagate.SOLVE_SIZE` px).
     """
+    import torch
     from translator_plugins.colorize import hints, lab, propagate
 
+    if torch.jit.is_tracing():
+        raise api.TranslatorError(
+            f"{NAME} shrinks each image to its working size with an antialiasing filter sized by the "
+            f"image's own factor, which one graph for every size cannot do; it runs in PyTorch only")
     ctx.check_cancelled()
     lightness = lab.lightness(images)  # (B, 1, H, W), full resolution
     batch, _, height, width = lightness.shape

@@ -82,8 +82,16 @@ class ResizeConv(nn.Module):
         self.conv = nn.Conv2d(c_in, c_out, kernel, padding=kernel // 2, padding_mode=padding_mode, bias=bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        # what `self.conv(up)` computes, but the upsampled tensor is released once padded: the two
+        # (4x the input's size each) are not held at once beside the convolution's own copies
         up = nn.functional.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
-        return self.conv(up)
+        conv = self.conv
+        if conv.padding_mode == "zeros":
+            return conv(up)
+        pad = conv.kernel_size[0] // 2
+        padded = nn.functional.pad(up, (pad, pad, pad, pad), mode=conv.padding_mode)
+        del up
+        return nn.functional.conv2d(padded, conv.weight, conv.bias, conv.stride, 0, conv.dilation, conv.groups)
 
 
 def upsample_conv(kind: str, c_in: int, c_out: int, *, bias: bool, transposed_kernel: int) -> nn.Module:
