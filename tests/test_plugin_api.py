@@ -2,6 +2,7 @@
 and hook calls through pluggy that keep each plugin's failures to itself."""
 from __future__ import annotations
 
+import sys
 import types
 
 import pytest
@@ -125,3 +126,38 @@ def test_a_catalog_hook_that_raises_breaks_only_its_plugin(plugin_registry):
     registry = plugin_registry(fine, broken)
     assert registry.model_catalog() == [("fine", [])]
     assert registry.plugins["offline"].error == "OSError: no network"
+
+
+def test_claim_from_imports_the_converter_only_when_a_file_is_offered(plugin_registry, tmp_path, monkeypatch):
+    (tmp_path / "lazy_converter_mod.py").write_text(
+        "from translator import api\n"
+        "def claim(checkpoint, context):\n"
+        "    if checkpoint.path.suffix != '.pth':\n"
+        "        return None\n"
+        "    return api.CheckpointClaim(translator='lazy-t', config={}, state_dict={})\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "lazy_converter_mod", raising=False)
+    plugin = _plugin("lazy")
+    plugin.translator_claim_checkpoint = api.claim_from("lazy_converter_mod")
+    registry = plugin_registry(plugin)
+    assert "lazy_converter_mod" not in sys.modules
+    assert registry.claim_checkpoint(api.CheckpointFile(tmp_path / "x.pth"), None).translator == "lazy-t"
+    assert "lazy_converter_mod" in sys.modules
+    with pytest.raises(CheckpointError, match="x.bin: not recognised"):
+        registry.claim_checkpoint(api.CheckpointFile(tmp_path / "x.bin"), None)
+    assert not registry.plugins["lazy"].broken
+
+
+def test_claim_from_a_missing_module_breaks_only_its_plugin_when_called(plugin_registry, tmp_path):
+    plugin = _plugin("missing")
+    plugin.translator_claim_checkpoint = api.claim_from("no_such_converter_module_xyz")
+    registry = plugin_registry(_plugin("good", claim=_claim_of("good-t")), plugin)
+    assert not registry.plugins["missing"].broken
+    assert registry.claim_checkpoint(api.CheckpointFile(tmp_path / "x.pth"), None).translator == "good-t"
+    assert "no_such_converter_module_xyz" in registry.plugins["missing"].error
+
+
+@pytest.mark.parametrize("module", ["", "a..b", "my-plugin.checkpoints", "a.b:claim"])
+def test_claim_from_refuses_a_name_that_is_not_a_module(module):
+    with pytest.raises(ValueError, match="dotted module name"):
+        api.claim_from(module)

@@ -14,10 +14,11 @@ Nothing here imports torch at import time (the app starts fast).
 """
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from translator_plugins.colorize import training
 
 from translator import api
 
@@ -104,20 +105,10 @@ def translate(model: nn.Module, images: Tensor, params: Mapping[str, Any], ctx: 
     return lab.colorize_rgb(lightness, full_ab, saturation=float(params["saturation"]))
 
 
-def _training_spec() -> api.TrainingSpec | None:
-    """`training.training_spec()` when the package has its training module, else None."""
-    try:
-        training = importlib.import_module("translator_plugins.colorize.training")
-    except ModuleNotFoundError as exc:
-        if exc.name != "translator_plugins.colorize.training":
-            raise
-        return None
-    return training.training_spec()
-
-
-def spec() -> api.TranslatorSpec:
+@api.hookimpl
+def translator_translators() -> list[api.TranslatorSpec]:
     """The colorize translator."""
-    return api.TranslatorSpec(
+    return [api.TranslatorSpec(
         name=NAME,
         title="Colorize",
         description="Black and white to colour (Zhang et al. 2016, 2017): predicts the colours of a "
@@ -129,21 +120,8 @@ def spec() -> api.TranslatorSpec:
         translate=translate,
         config=CONFIG,
         models_dir=MODELS_DIR,
-        size_multiple=1,
-        tileable=False,
-        training=_training_spec(),
-    )
+        training=training.training_spec(),
+    )]
 
 
-@api.hookimpl
-def translator_translators() -> list[api.TranslatorSpec]:
-    return [spec()]
-
-
-@api.hookimpl
-def translator_claim_checkpoint(checkpoint: api.CheckpointFile,
-                                context: api.ImportContext) -> api.CheckpointClaim | None:
-    """Zhang et al.'s ECCV16 and SIGGRAPH17 weights from their PyTorch port (see `checkpoints.claim`)."""
-    from translator_plugins.colorize import checkpoints
-
-    return checkpoints.claim(checkpoint, context)
+translator_claim_checkpoint = api.claim_from("translator_plugins.colorize.checkpoints")

@@ -5,11 +5,12 @@ converter are imported inside the callables.
 """
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from translator_plugins.cyclegan import training
 
 from translator import api
 
@@ -88,23 +89,10 @@ def prepare_tiling(model: nn.Module, preview: Tensor, params: Mapping[str, Any],
     return frozen_instance_norm(generator, lambda: generator(preview.to(ctx.dtype) * 2 - 1))
 
 
-def _training_spec() -> api.TrainingSpec | None:
-    """`training.training_spec()` when the package has its training module, else None.
-
-    That module must not import torch at import time: it is imported when plugins load.
-    """
-    try:
-        training = importlib.import_module("translator_plugins.cyclegan.training")
-    except ModuleNotFoundError as exc:
-        if exc.name != "translator_plugins.cyclegan.training":
-            raise
-        return None
-    return training.training_spec()
-
-
-def spec() -> api.TranslatorSpec:
+@api.hookimpl
+def translator_translators() -> list[api.TranslatorSpec]:
     """The CycleGAN translator."""
-    return api.TranslatorSpec(
+    return [api.TranslatorSpec(
         name=NAME,
         title="CycleGAN",
         description="Unpaired translation between two image domains, both ways (Zhu et al. 2017): "
@@ -120,19 +108,8 @@ def spec() -> api.TranslatorSpec:
         tileable=True,
         tile_overlap=TILE_OVERLAP,
         prepare_tiling=prepare_tiling,
-        training=_training_spec(),
-    )
+        training=training.training_spec(),
+    )]
 
 
-@api.hookimpl
-def translator_translators() -> list[api.TranslatorSpec]:
-    return [spec()]
-
-
-@api.hookimpl
-def translator_claim_checkpoint(checkpoint: api.CheckpointFile,
-                                context: api.ImportContext) -> api.CheckpointClaim | None:
-    """Reference CycleGAN generator files (see `checkpoints.claim`)."""
-    from translator_plugins.cyclegan import checkpoints
-
-    return checkpoints.claim(checkpoint, context)
+translator_claim_checkpoint = api.claim_from("translator_plugins.cyclegan.checkpoints")

@@ -10,6 +10,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from translator_plugins.pix2pix import training
+
 from translator import api
 
 if TYPE_CHECKING:
@@ -144,16 +146,10 @@ def prepare_tiling(model: nn.Module, preview: Tensor, params: Mapping[str, Any],
     return frozen_instance_norm(model.G, lambda: model(images))
 
 
-def _training_spec() -> api.TrainingSpec:
-    """`training.training_spec()` (that module imports torch only when training starts)."""
-    from translator_plugins.pix2pix import training
-
-    return training.training_spec()
-
-
-def spec() -> api.TranslatorSpec:
+@api.hookimpl
+def translator_translators() -> list[api.TranslatorSpec]:
     """The pix2pix translator."""
-    return api.TranslatorSpec(
+    return [api.TranslatorSpec(
         name=NAME,
         title="pix2pix",
         description="Paired image-to-image translation (Isola et al. 2017): a line drawing in, a "
@@ -173,19 +169,8 @@ def spec() -> api.TranslatorSpec:
         tileable=True,
         tile_overlap=TILE_OVERLAP,
         prepare_tiling=prepare_tiling,
-        training=_training_spec(),
-    )
+        training=training.training_spec(),
+    )]
 
 
-@api.hookimpl
-def translator_translators() -> list[api.TranslatorSpec]:
-    return [spec()]
-
-
-@api.hookimpl
-def translator_claim_checkpoint(checkpoint: api.CheckpointFile,
-                                context: api.ImportContext) -> api.CheckpointClaim | None:
-    """Reference pix2pix U-Net generator files (see `checkpoints.claim`)."""
-    from translator_plugins.pix2pix import checkpoints
-
-    return checkpoints.claim(checkpoint, context)
+translator_claim_checkpoint = api.claim_from("translator_plugins.pix2pix.checkpoints")

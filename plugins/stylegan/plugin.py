@@ -6,11 +6,11 @@ imports torch at import time: networks, projection and checkpoint readers load i
 """
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from translator_plugins.stylegan import training
 from translator_plugins.stylegan.latents import LAYERS_PATTERN
 
 from translator import api
@@ -100,19 +100,10 @@ def translate(model: nn.Module, images: Tensor | None, params: Mapping[str, Any]
     return generate.run(model, images, params, ctx)
 
 
-def _training_spec() -> api.TrainingSpec | None:
-    try:
-        training = importlib.import_module("translator_plugins.stylegan.training")
-    except ModuleNotFoundError as exc:
-        if exc.name != "translator_plugins.stylegan.training":
-            raise
-        return None
-    return training.training_spec()
-
-
-def spec() -> api.TranslatorSpec:
+@api.hookimpl
+def translator_translators() -> list[api.TranslatorSpec]:
     """The StyleGAN translator."""
-    return api.TranslatorSpec(
+    return [api.TranslatorSpec(
         name=NAME,
         title="StyleGAN2",
         description="Generates images from seeds (Karras et al. 2020), mixes the styles of two seeds, "
@@ -124,23 +115,10 @@ def spec() -> api.TranslatorSpec:
         translate=translate,
         config=CONFIG,
         models_dir=MODELS_DIR,
-        size_multiple=1,
-        tileable=False,
         half_precision=False,
         needs_grad=True,
-        training=_training_spec(),
-    )
+        training=training.training_spec(),
+    )]
 
 
-@api.hookimpl
-def translator_translators() -> list[api.TranslatorSpec]:
-    return [spec()]
-
-
-@api.hookimpl
-def translator_claim_checkpoint(checkpoint: api.CheckpointFile,
-                                context: api.ImportContext) -> api.CheckpointClaim | None:
-    """rosinality `.pt` and NVIDIA `.pkl` StyleGAN2 generators (see `checkpoints.claim`)."""
-    from translator_plugins.stylegan import checkpoints
-
-    return checkpoints.claim(checkpoint, context)
+translator_claim_checkpoint = api.claim_from("translator_plugins.stylegan.checkpoints")

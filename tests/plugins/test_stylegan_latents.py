@@ -117,7 +117,7 @@ def test_latents_npz_round_trip_and_errors(model, tmp_path):
 
 
 def test_spec_declares_a_generator():
-    spec = plugin.spec()
+    spec, = plugin.translator_translators()
     assert spec.task is TaskKind.GENERATE and spec.needs_grad and spec.training is not None
     names = [p.name for p in spec.params]
     for name in ("seed", "truncation", "noise", "style_seed", "layers", "blend", "grid", "source", "style_source"):

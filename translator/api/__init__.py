@@ -11,8 +11,6 @@ Built-in plugins use exactly this, like third-party ones. Example::
 """
 from __future__ import annotations
 
-import pluggy
-
 from translator.catalog import CatalogEntry, CatalogFile
 from translator.checkpoints import (
     CheckpointClaim,
@@ -30,6 +28,7 @@ from translator.errors import (
     ParameterError,
     TranslatorError,
 )
+from translator.hookimpls import claim_from, hookimpl
 from translator.hookspecs import API_VERSION
 from translator.params import (
     Bool,
@@ -52,11 +51,8 @@ from translator.spec import RunContext, SizeRequirements, TaskKind, TranslatorSp
 from translator.training.context import TrainContext
 from translator.training.spec import DataKind, Trainer, TrainingSpec
 
-hookimpl = pluggy.HookimplMarker("translator")
-"""Decorator marking a plugin's hook implementations."""
-
 __all__ = [
-    "API_VERSION", "hookimpl",
+    "API_VERSION", "hookimpl", "claim_from",
     "TranslatorSpec", "TaskKind", "RunContext",
     "Param", "Choice", "Int", "Float", "Bool", "Seed", "Text", "FilePath", "Color", "ColorPoint",
     "ColorPoints", "Subset", "Ints", "resolve_params", "SizeRequirements",
