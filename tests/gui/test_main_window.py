@@ -350,6 +350,9 @@ def test_settings_persist_translator_params_and_geometry(make_window, tmp_path):
     assert again.spec.name == "echo"
     assert again.param_form.values()["strength"] == pytest.approx(0.3)
     assert any(m.startswith("Restored from last session for Echo: Strength = 0.3") for m in again.messages.texts("info"))
+    other = next(name for name in again.registry.translators if name != "echo")
+    again.translator_picker.select(other)  # the message was about echo: it goes
+    assert not any(m.startswith("Restored from last session") for m in again.messages.texts("info"))
     assert again.height() == 570  # the offscreen screen is 800 px wide: only the height is free
 
 

@@ -41,6 +41,7 @@ from translator.gui.workers import Task, TaskRunner
 from translator.params import ColorPoint
 from translator.samples import Sample, made_image
 from translator.session import OpenImage, RunRecord, Session
+from translator.session.model import RESTORED
 from translator.spec import TranslatorSpec
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self._build_widgets()
         build_actions(self)
         self._restore_geometry()
+        self._restored: tuple[str, Any] = ("", None)  # the "restored from last session" message shown
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(LIVE_DELAY_MS)
@@ -241,7 +243,9 @@ class MainWindow(QMainWindow):
         log.warning("%s: %s", what, text)
 
     def show_info(self, text: str) -> None:
-        self.messages.show_message(text, "info")
+        message = self.messages.show_message(text, "info")
+        if text.startswith(RESTORED):  # about one translator: gone when another is chosen
+            self._restored = (text, message)
 
     def _show_zoom(self, zoom: float) -> None:
         shown = self.canvas.before_pixmap is not None or self.canvas.after_pixmap is not None
@@ -467,6 +471,10 @@ class MainWindow(QMainWindow):
         fill_samples_menu(self)
 
     def _on_translator_changed(self, spec: TranslatorSpec | None) -> None:
+        text, message = self._restored
+        if message is not None and (spec is None or not text.startswith(f"{RESTORED} {spec.title or spec.name}:")):
+            message.close_message()
+            self._restored = ("", None)
         self.side_panel.show_translator(spec, self.session.params)
         hints = self.param_form.color_points_control()
         if hints is not None:

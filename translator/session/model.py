@@ -26,6 +26,9 @@ from translator.spec import TranslatorSpec
 
 log = logging.getLogger(__name__)
 
+RESTORED = "Restored from last session for"
+"""How the info message about a translator's restored non-default settings begins."""
+
 WEIGHT_SUFFIXES = frozenset({".pth", ".pt", ".safetensors", ".ckpt"})
 
 EVENTS = (
@@ -231,7 +234,7 @@ class Session:
         if self.model is not None and self.model != default:
             changed.append(f"model {self.model}")
         if changed:
-            self.events.info.emit(f"Restored from last session for {spec.title or spec.name}: "
+            self.events.info.emit(f"{RESTORED} {spec.title or spec.name}: "
                                   + ", ".join(changed))
 
     def drawing_translator(self) -> str | None:
