@@ -44,13 +44,15 @@ PLUGIN = "stylegan"
 GRID = ROOT / "docs" / "images" / "stylegan_mixing.png"
 PRESETS: dict[str, dict[str, Any]] = {
     "cpu": {"channel_base": 1024, "channel_max": 64, "batch_size": 16, "steps": 1000, "r1_gamma": 0.05,
-            "ema_kimg": 5, "precision": "fp32", "workers": 0},
+            "ema_kimg": 5, "ema_rampup": 0.15, "precision": "fp32", "workers": 0},
     "gpu": {"channel_base": 4096, "channel_max": 128, "batch_size": 64, "steps": 20000, "r1_gamma": 0.0125,
-            "ema_kimg": 10, "precision": "auto", "workers": 4, "minutes": 2.5},
+            "ema_kimg": 10, "ema_rampup": 0.05, "precision": "auto", "workers": 4, "minutes": 2.5},
 }
 """Per device class: widths (min(channel_base / res, channel_max) at resolution res), batch,
-steps, R1 gamma (StyleGAN2-ADA's 0.0002 * res^2 / batch), EMA half-life (thousands of images),
-precision, decoding processes and, for gpu, the default budget in minutes (stylegan's share of
+steps, R1 gamma (StyleGAN2-ADA's 0.0002 * res^2 / batch), EMA half-life (thousands of images)
+and its ramp-up (the half-life is at most this fraction of the images seen: StyleGAN2-ADA's 0.05
+suits runs of millions of images; at 0.05 a 16k-image run ends with a half-life of 0.8k images,
+50 steps, so the cpu preset ramps to 2.4k), precision, decoding processes and, for gpu, the default budget in minutes (stylegan's share of
 10 minutes for the four bundled models on one H200/A100-class card; bf16, cudnn.benchmark).
 The bundled objects64 is the cpu preset (1000 steps, 16k images, 13 minutes on a 2-core CPU shared
 with other jobs, 2026-12-01): distinct shapes, sizes and colours per seed, where the previous model
@@ -160,6 +162,7 @@ def train_args(preset: dict[str, Any], steps: int, minutes: float | None, device
             "--device", device, "--batch-size", str(preset["batch_size"]),
             "--channel-base", str(preset["channel_base"]), "--channel-max", str(preset["channel_max"]),
             "--r1-gamma", str(preset["r1_gamma"]), "--ema-kimg", str(preset["ema_kimg"]),
+            "--ema-rampup", str(preset["ema_rampup"]),
             "--precision", preset["precision"], "--workers", str(preset["workers"]), *COMMON]
     if minutes:
         args += ["--time-limit", f"{minutes:g}"]
