@@ -99,10 +99,17 @@ def generate(model, seeds: range):  # noqa: ANN001, ANN201 - Generator -> (N, 3,
 
 
 def _mean_swd(pairs: list[tuple[Any, Any]]) -> dict[str, float]:
+    """`swd.swd` of each pair (projection seed = its index) averaged over the pairs; with two or
+    more pairs also "swd_mean_sd", the standard deviation (n - 1) of "swd_mean" over them."""
+    import statistics
+
     from translator_plugins.stylegan import swd
 
     runs = [swd.swd(a, b, seed=i) for i, (a, b) in enumerate(pairs)]
-    return {key: sum(run[key] for run in runs) / len(runs) for key in runs[0]}
+    out = {key: statistics.fmean(run[key] for run in runs) for key in runs[0]}
+    if len(runs) > 1:
+        out["swd_mean_sd"] = statistics.stdev(run["swd_mean"] for run in runs)
+    return out
 
 
 def heldout_swd(model, held_out, training) -> dict[str, dict[str, float]]:  # noqa: ANN001
@@ -150,7 +157,8 @@ def measure(model, held_out_paths: list[Path], training_paths: list[Path]) -> di
     metrics["swd_note"] = (
         "sliced Wasserstein distance x 1e3 of 7x7 Laplacian-pyramid patches (Karras et al. 2018), lower is "
         f"better. heldout_*: {held_out.shape[0]} generated images (seeds, psi 1) against the "
-        f"{held_out.shape[0]} held-out images, mean over {SWD_DRAWS} seed sets; 'untrained' a fresh generator "
+        f"{held_out.shape[0]} held-out images, mean over {SWD_DRAWS} seed sets (*_mean_sd: the standard "
+        "deviation of the mean over those sets); 'untrained' a fresh generator "
         "of the same architecture, 'floor' training images instead of generated ones. training_*: "
         f"{min(TRAINING_SWD_IMAGES, training.shape[0])} seeds against as many training images.")
     return metrics
