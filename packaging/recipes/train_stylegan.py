@@ -44,18 +44,22 @@ PLUGIN = "stylegan"
 GRID = ROOT / "docs" / "images" / "stylegan_mixing.png"
 PRESETS: dict[str, dict[str, Any]] = {
     "cpu": {"channel_base": 1024, "channel_max": 64, "batch_size": 16, "steps": 1000, "r1_gamma": 0.05,
-            "ema_kimg": 5, "precision": "fp32", "workers": 0},
+            "ema_kimg": 5, "ema_rampup": 0.05, "precision": "fp32", "workers": 0},
     "gpu": {"channel_base": 4096, "channel_max": 128, "batch_size": 64, "steps": 20000, "r1_gamma": 0.0125,
-            "ema_kimg": 10, "precision": "auto", "workers": 4, "minutes": 2.5},
+            "ema_kimg": 10, "ema_rampup": 0.05, "precision": "auto", "workers": 4, "minutes": 2.5},
 }
 """Per device class: widths (min(channel_base / res, channel_max) at resolution res), batch,
-steps, R1 gamma (StyleGAN2-ADA's 0.0002 * res^2 / batch), EMA half-life (thousands of images),
-precision, decoding processes and, for gpu, the default budget in minutes (stylegan's share of
+steps, R1 gamma (StyleGAN2-ADA's 0.0002 * res^2 / batch), EMA half-life (thousands of images)
+and its ramp-up (the half-life is at most this fraction of the images seen, StyleGAN2-ADA's 0.05:
+a 16k-image run ends with a half-life of 0.8k images, 50 steps), precision, decoding processes and, for gpu, the default budget in minutes (stylegan's share of
 10 minutes for the four bundled models on one H200/A100-class card; bf16, cudnn.benchmark).
 The bundled objects64 is the cpu preset (1000 steps, 16k images, 13 minutes on a 2-core CPU shared
 with other jobs, 2026-12-01): distinct shapes, sizes and colours per seed, where the previous model
 (3.4k images) repeated one layout. A longer run of the same preset had degraded by step 1695 (many
-faint outputs, held-out SWD 146 against 89), so more CPU steps are not better here."""
+faint outputs, held-out SWD 146 against 89), so more CPU steps are not better here. A longer
+average did not help either: the cpu preset with ema_rampup 0.15 (half-life 2.4k images at the
+end) scored 94.5 +- 9.4 against the bundled 88.8 +- 11.6 (sd over the 8 seed sets), with more
+faint outputs; its raw G, without any average, 119.9 +- 7.6 (same 2-core CPU, 2026-12-02)."""
 COMMON = ["--size", "64", "--load-size", "64", "--seed", "0", "--z-dim", "64", "--w-dim", "64",
           "--mapping-layers", "2", "--r1-interval", "16", "--pl-weight", "0", "--ada-kimg", "100",
           "--sample-every", "250", "--save-every", "100", "--quiet"]
@@ -97,10 +101,17 @@ def generate(model, seeds: range):  # noqa: ANN001, ANN201 - Generator -> (N, 3,
 
 
 def _mean_swd(pairs: list[tuple[Any, Any]]) -> dict[str, float]:
+    """`swd.swd` of each pair (projection seed = its index) averaged over the pairs; with two or
+    more pairs also "swd_mean_sd", the standard deviation (n - 1) of "swd_mean" over them."""
+    import statistics
+
     from translator_plugins.stylegan import swd
 
     runs = [swd.swd(a, b, seed=i) for i, (a, b) in enumerate(pairs)]
-    return {key: sum(run[key] for run in runs) / len(runs) for key in runs[0]}
+    out = {key: statistics.fmean(run[key] for run in runs) for key in runs[0]}
+    if len(runs) > 1:
+        out["swd_mean_sd"] = statistics.stdev(run["swd_mean"] for run in runs)
+    return out
 
 
 def heldout_swd(model, held_out, training) -> dict[str, dict[str, float]]:  # noqa: ANN001
@@ -148,7 +159,8 @@ def measure(model, held_out_paths: list[Path], training_paths: list[Path]) -> di
     metrics["swd_note"] = (
         "sliced Wasserstein distance x 1e3 of 7x7 Laplacian-pyramid patches (Karras et al. 2018), lower is "
         f"better. heldout_*: {held_out.shape[0]} generated images (seeds, psi 1) against the "
-        f"{held_out.shape[0]} held-out images, mean over {SWD_DRAWS} seed sets; 'untrained' a fresh generator "
+        f"{held_out.shape[0]} held-out images, mean over {SWD_DRAWS} seed sets (*_mean_sd: the standard "
+        "deviation of the mean over those sets); 'untrained' a fresh generator "
         "of the same architecture, 'floor' training images instead of generated ones. training_*: "
         f"{min(TRAINING_SWD_IMAGES, training.shape[0])} seeds against as many training images.")
     return metrics
@@ -160,6 +172,7 @@ def train_args(preset: dict[str, Any], steps: int, minutes: float | None, device
             "--device", device, "--batch-size", str(preset["batch_size"]),
             "--channel-base", str(preset["channel_base"]), "--channel-max", str(preset["channel_max"]),
             "--r1-gamma", str(preset["r1_gamma"]), "--ema-kimg", str(preset["ema_kimg"]),
+            "--ema-rampup", str(preset["ema_rampup"]),
             "--precision", preset["precision"], "--workers", str(preset["workers"]), *COMMON]
     if minutes:
         args += ["--time-limit", f"{minutes:g}"]

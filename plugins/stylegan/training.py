@@ -5,7 +5,8 @@ Objective: the non-saturating logistic loss (the engine's `--gan-loss`, default
 (weight gamma / 2, scaled by the interval); optional lazy path-length regularisation of G
 every 4 steps; style-mixing regularisation (with probability `mixing_prob`, the ws after a
 random cutoff come from a second z); an exponential moving average of G (half-life
-`ema_kimg` thousand images, ramped up over the first 5 % of images) is the exported model.
+`ema_kimg` thousand images, capped at `ema_rampup` times the images seen so far, as StyleGAN2-ADA's
+`ema_rampup`; see `ema_beta`) is the exported model.
 Adam with lr 0.0025 and betas (0, 0.99), constant learning rate.
 
 Adaptive discriminator augmentation: every image D sees (real or fake) is augmented with
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 PL_INTERVAL = 4
 ADA_INTERVAL = 4
 SAMPLE_SEED = 1234
+EMA_RAMPUP = 0.05
+"""StyleGAN2-ADA's default `ema_rampup` (its 'auto' and 'cifar' configurations)."""
 
 OPTIONS: tuple[api.Param, ...] = (
     api.Float(name="r1_gamma", default=1.0, minimum=0.0, maximum=1000.0,
@@ -41,6 +44,8 @@ OPTIONS: tuple[api.Param, ...] = (
               help="probability of style-mixing regularisation per batch"),
     api.Float(name="ema_kimg", default=10.0, minimum=0.0, maximum=1000.0,
               help="half-life of the generator's moving average, in thousands of images (0: no EMA)"),
+    api.Float(name="ema_rampup", default=EMA_RAMPUP, minimum=0.0, maximum=1.0,
+              help="the half-life is at most this fraction of the images seen (0: no ramp-up)"),
     api.Choice(name="augment", choices=("ada", "fixed", "none"), default="ada",
                help="ada: adaptive p; fixed: p stays at --augment-p; none"),
     api.Float(name="augment_p", default=0.0, minimum=0.0, maximum=1.0, help="initial augmentation probability"),
@@ -49,6 +54,23 @@ OPTIONS: tuple[api.Param, ...] = (
     api.Float(name="ada_kimg", default=100.0, minimum=0.001, maximum=10_000.0,
               help="thousands of images for p to go from 0 to 1 (500 in the paper)"),
 )
+
+
+def ema_beta(batch: int, images_before: int, ema_kimg: float, rampup: float) -> float:
+    """Weight of the old average in one EMA update of `batch` images after `images_before` images.
+
+    StyleGAN2-ADA's schedule: half-life `ema_kimg` * 1000 images, capped at `rampup` *
+    `images_before` while `rampup` > 0 (the first update copies G), so the average forgets the
+    random start. Returns beta in [0, 1] (0: the average becomes G; `ema_kimg` <= 0 gives 0).
+    """
+    if batch <= 0 or images_before < 0:
+        raise ValueError(f"batch must be > 0 and images_before >= 0, got {batch} and {images_before}")
+    if ema_kimg <= 0:
+        return 0.0
+    half_life = ema_kimg * 1000
+    if rampup > 0:
+        half_life = min(half_life, images_before * rampup)
+    return 0.5 ** (batch / max(half_life, 1e-8))
 
 
 class AdaptiveAugment:
@@ -251,8 +273,8 @@ class StyleGANTrainer:
             ctx.step(self.opt_D)
         losses["D"] = loss_D
         self.augment.step(b * ctx.world_size)
-        self.images_seen += b * ctx.world_size
         self._update_ema(b * ctx.world_size)
+        self.images_seen += b * ctx.world_size
         out = {k: float(v.detach()) if hasattr(v, "detach") else float(v) for k, v in losses.items()}
         out["augment_p"] = self.augment.p
         return out
@@ -278,14 +300,11 @@ class StyleGANTrainer:
     def _update_ema(self, batch: int) -> None:
         import torch
 
-        kimg = float(self.ctx.options["ema_kimg"])
+        opts = self.ctx.options
+        rampup = opts.get("ema_rampup", EMA_RAMPUP)  # runs saved before the option existed
+        beta = ema_beta(batch, self.images_seen, float(opts["ema_kimg"]), float(rampup))
         g = self.generator
         with torch.no_grad():
-            if kimg <= 0:
-                beta = 0.0
-            else:
-                ema_nimg = min(kimg * 1000, self.images_seen * 0.05)
-                beta = 0.5 ** (batch / max(ema_nimg, 1e-8))
             for p_ema, p in zip(self.G_ema.parameters(), g.parameters()):
                 p_ema.copy_(p.detach().lerp(p_ema, beta))
             for b_ema, b in zip(self.G_ema.buffers(), g.buffers()):

@@ -1,6 +1,8 @@
 """Training StyleGAN2 through `translator-train`: a few steps run and export; fine-tuning; ADA."""
 from __future__ import annotations
 
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -70,3 +72,40 @@ def test_augmentation_is_differentiable_and_respects_p():
     assert y.shape == x.shape and not torch.allclose(y, x)
     y.sum().backward()
     assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def half_life(beta: float, batch: int) -> float:
+    """The half-life in images that an EMA weight `beta` per `batch` images stands for."""
+    return batch * np.log(0.5) / np.log(beta)
+
+
+def test_ema_half_life_ramps_up_with_the_images_seen_then_holds():
+    beta = training.ema_beta
+    assert beta(16, 0, 5.0, 0.05) == 0.0                      # the first update copies G
+    # StyleGAN2-ADA: half-life min(ema_kimg * 1000, rampup * images seen)
+    assert half_life(beta(16, 16_000, 5.0, 0.05), 16) == pytest.approx(800)
+    assert half_life(beta(16, 16_000, 5.0, 0.15), 16) == pytest.approx(2400)
+    assert half_life(beta(16, 1_000_000, 5.0, 0.05), 16) == pytest.approx(5000)   # capped at ema_kimg
+    assert half_life(beta(16, 0, 5.0, 0.0), 16) == pytest.approx(5000)            # no ramp-up
+    assert beta(16, 16_000, 0.0, 0.05) == 0.0                 # no EMA: G itself
+    # the weight of the old average grows with the images seen, never beyond the cap's
+    betas = [beta(16, n, 5.0, 0.05) for n in range(0, 200_000, 16_000)]
+    assert betas == sorted(betas) and betas[-1] == pytest.approx(0.5 ** (16 / 5000))
+    with pytest.raises(ValueError, match="batch"):
+        beta(0, 16, 5.0, 0.05)
+
+
+def test_ema_ramp_up_is_an_option_and_the_first_update_copies_g(images, tmp_path, translator_home):
+    from translator.plugins import load_registry
+    from translator.store import ModelStore
+
+    out = tmp_path / "runs"
+    assert main(["--plugin", "stylegan", "--data", str(images), "--steps", "1", "--name", "copy", "--out", str(out),
+                 "--from", "scratch", "--ema-rampup", "0.3", "--ema-kimg", "1000", *SMALL, *ARCHITECTURE]) == 0
+    saved = json.loads((out / "copy" / "options.json").read_text(encoding="utf-8"))["options"]
+    assert saved["plugin_options"]["ema_rampup"] == 0.3
+    # after one step the exported average is the trained G (rampup * 0 images seen = no memory)
+    checkpoint = torch.load(out / "copy" / "last.pt", weights_only=True)
+    g, g_ema = checkpoint["networks"]["G"], checkpoint["networks"]["G_ema"]
+    assert all(torch.equal(g[f"generator.{k}"] if f"generator.{k}" in g else g[k], v) for k, v in g_ema.items())
+    assert ModelStore(load_registry()).get("copy", "stylegan").card.training["steps"] == 1

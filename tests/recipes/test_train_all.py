@@ -78,6 +78,8 @@ def test_stylegan_recipe_runs_on_the_cpu_with_a_tiny_budget(tmp_path):
     assert "11 of 12 images; 1 held out" in card["training"]["data"]["image"]
     assert "--time-limit" in card["training"]["command"] and "--preset" not in card["training"]["command"]
     assert card["metrics"]["heldout_swd_x1e3_trained_mean"] > 0 and card["metrics"]["heldout_images"] == 1
+    assert card["metrics"]["heldout_swd_x1e3_trained_mean_sd"] > 0  # spread over the 8 seed sets
+    assert "--ema-rampup" in card["training"]["command"]
     assert "stylegan  objects64" in result.stdout and "heldout_swd_x1e3_trained_mean=" in result.stdout
 
 
