@@ -281,6 +281,13 @@ def test_imported_model_is_selected_with_its_translator(make_session, tmp_path):
     assert not any("Restored" in t for t in seen.texts("info"))
 
 
+def test_the_session_makes_interactive_engines(plugin_registry, tmp_path):
+    registry = plugin_registry(FakePlugin())
+    session = Session(registry=registry, store=ModelStore(registry, home=tmp_path / "home"))
+    engine = session.engine("cpu", "fp32")
+    assert engine.interactive and session.engine("cpu", "fp32") is engine
+
+
 def test_drawing_translator_comes_from_the_spec_flag(make_session):
     session, _ = make_session(FakePlugin(), DrawingPlugin())
     assert session.drawing_translator() == "lines"

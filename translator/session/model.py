@@ -536,7 +536,8 @@ class Session:
         return (entry.name if entry is not None else None), network
 
     def engine(self, device: str, precision: str) -> Any:
-        """The engine for (device, precision), made once (the injected engine when given)."""
+        """The engine for (device, precision), made once (the injected engine when given); an
+        interactive one, so that a cancel acts within about a second on the CPU."""
         if self.injected_engine is not None:
             return self.injected_engine
         with self._engine_lock:
@@ -544,7 +545,7 @@ class Session:
             if key not in self._engines:
                 from translator.engine import Engine
 
-                self._engines[key] = Engine(device=device, precision=precision)
+                self._engines[key] = Engine(device=device, precision=precision, interactive=True)
             return self._engines[key]
 
     def _job_over(self, attr: str) -> None:
