@@ -112,6 +112,7 @@ class Session:
         self.batch_task: Task | None = None
         self.is_ready = False
         self._rerun_pending = False
+        self._run_key: Any = None
         self._restored_told: set[str] = set()
 
     # ==== start-up ===============================================================================
@@ -506,6 +507,7 @@ class Session:
             return record
 
         self.events.status.emit(f"Running {spec.name}...", 0)
+        self._run_key = key
         self.run_task = self.runner.start(
             work, name=f"run {spec.name}", on_progress=self.events.progress.emit,
             on_done=lambda record, it=item, k=key: self._run_done(it, k, record),
@@ -516,8 +518,10 @@ class Session:
 
     def rerun(self) -> None:
         """Run again now, or as soon as the running job (cancelled here) has stopped: for live
-        previews that follow the user's edits."""
+        previews that follow the user's edits. A running job of the current settings goes on."""
         if self.run_task is not None:
+            if self._run_key == self.current_key():
+                return
             self._rerun_pending = True
             self.run_task.cancel()
             return
