@@ -256,3 +256,24 @@ def test_a_damaged_saved_palette_is_ignored(make_window, tmp_path):
     window = make_window(settings_file=settings_file)
     window.translator_picker.select("hinted")
     assert window.param_form.color_points_control().palette.colors == list(STARTING_PALETTE)
+
+
+def test_the_side_panel_widens_to_show_every_control(qtbot):
+    """The colour-hint controls of the built-in colorize are wider than the panel's least width:
+    the panel widens instead of cutting them off (it does not scroll sideways)."""
+    from translator.gui.side_panel import MIN_WIDTH, SidePanel
+    from translator_plugins.colorize.plugin import spec
+
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_translator(spec(), {})
+    qtbot.wait(100)  # the panel's layout settles
+    panel.resize(MIN_WIDTH, 600)  # as narrow as a user may make it
+
+    def fits() -> bool:
+        inner = panel.widget()
+        return MIN_WIDTH < inner.minimumSizeHint().width() <= inner.width() <= panel.viewport().width()
+
+    qtbot.waitUntil(fits, timeout=3000)
