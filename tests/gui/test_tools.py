@@ -261,8 +261,9 @@ def test_a_damaged_saved_palette_is_ignored(make_window, tmp_path):
 def test_the_side_panel_widens_to_show_every_control(qtbot):
     """The colour-hint controls of the built-in colorize are wider than the panel's least width:
     the panel widens instead of cutting them off (it does not scroll sideways)."""
-    from translator.gui.side_panel import MIN_WIDTH, SidePanel
     from translator_plugins.colorize.plugin import spec
+
+    from translator.gui.side_panel import MIN_WIDTH, SidePanel
 
     panel = SidePanel()
     qtbot.addWidget(panel)

@@ -20,7 +20,6 @@ from translator.gui.panels import DevicePicker, ModelPicker, PrecisionPicker, Tr
 from translator.gui.params_form import ParamForm
 from translator.spec import TranslatorSpec
 
-
 MIN_WIDTH = 300
 
 
