@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from gui.gui_fakes import RECEIVED, CrashPlugin, DrawingPlugin, FakePlugin
 
+from translator.batch import BatchItem
 from translator.engine import Engine
 from translator.errors import Cancelled, PluginError
-from translator.batch import BatchItem
+from translator.params import ColorPoint
 from translator.session import EVENTS, Events, MemorySettings, OpenImage, RunRecord, Session
 from translator.store import ModelStore
 from translator.testing import make_image
@@ -271,6 +272,18 @@ def test_saved_settings_persist_across_sessions(make_session):
     first.set_params({"steps": 5})
     second, _ = make_session(settings=settings)
     assert second.spec.name == "slow" and second.params == {"steps": 5}
+
+
+def test_hints_stay_with_the_session_not_the_next_one(make_session):
+    """Colour hints sit on one picture: the next session's photo starts without them."""
+    settings = MemorySettings()
+    first, _ = make_session(settings=settings)
+    first.select_translator("hinted")
+    hints = (ColorPoint(0.5, 0.5, (255, 0, 0)),)
+    first.set_params({**first.params, "hints": hints})
+    assert first.params["hints"] == hints
+    second, _ = make_session(settings=settings)
+    assert second.spec.name == "hinted" and second.params["hints"] == ()
 
 
 def test_imported_model_is_selected_with_its_translator(make_session, tmp_path):

@@ -206,7 +206,7 @@ class Session:
         except ValueError:
             saved = {}
         for param in spec.params:
-            if isinstance(saved, dict) and param.name in saved:
+            if isinstance(saved, dict) and param.name in saved and not _of_one_image(param):
                 try:
                     values[param.name] = param.validate(saved[param.name])
                 except (TranslatorError, TypeError, ValueError):
@@ -277,7 +277,8 @@ class Session:
         if self.spec is None:
             return
         self.params = resolve_params(self.spec.params, values)
-        self.settings.setValue(f"params/{self.spec.name}", json.dumps(jsonable(self.params)))
+        kept = {p.name: self.params[p.name] for p in self.spec.params if not _of_one_image(p)}
+        self.settings.setValue(f"params/{self.spec.name}", json.dumps(jsonable(kept)))
         self._show_best()
 
     def set_device(self, device: str, precision: str) -> None:
@@ -794,3 +795,8 @@ class Session:
         """Cancel every job (shutdown)."""
         self._rerun_pending = False
         self.cancel()
+
+
+def _of_one_image(param: Any) -> bool:
+    """A parameter placed on one picture (colour hints): not carried to the next session's."""
+    return isinstance(param, ColorPoints)
