@@ -9,7 +9,14 @@ import torch
 from torch import nn
 
 from translator import api
-from translator.engine import Engine, TileClock, cancel_hooks, format_duration
+from translator.engine import (
+    CPU_TILE_PIXELS,
+    INTERACTIVE_CPU_TILE_PIXELS,
+    Engine,
+    TileClock,
+    cancel_hooks,
+    format_duration,
+)
 from translator.errors import Cancelled
 from translator.testing import make_image
 
@@ -76,6 +83,21 @@ def test_a_cancel_set_before_the_run_stops_it_at_once():
     cancel.set()
     with pytest.raises(Cancelled):
         Engine("cpu", "fp32").run(_spec(), SlowNet(1.0), make_image(8, 8), cancel=cancel)
+
+
+def test_an_interactive_cpu_engine_works_in_smaller_tiles():
+    """The app's engine keeps every layer short (a cancel acts within about a second on the
+    CPU); `translator apply`'s engine keeps the larger, faster tiles."""
+    shapes: dict[str, list[tuple[int, int]]] = {"plain": [], "interactive": []}
+    image = make_image(1000, 700)
+    assert INTERACTIVE_CPU_TILE_PIXELS < 1000 * 700 <= CPU_TILE_PIXELS
+    for kind, engine in (("plain", Engine("cpu", "fp32")), ("interactive", Engine("cpu", "fp32", interactive=True))):
+        spec = _spec(translate=lambda m, x, p, c, k=kind: shapes[k].append(tuple(x.shape[-2:])) or x)
+        out = engine.run(spec, SlowNet(0.0), image)
+        assert (out.height, out.width) == (700, 1000)
+    assert shapes["plain"] == [(700, 1000)]
+    assert len(shapes["interactive"]) > 1
+    assert all(h * w <= INTERACTIVE_CPU_TILE_PIXELS for h, w in shapes["interactive"])
 
 
 def test_tiled_progress_counts_tiles_and_estimates_the_time_left():

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from gui.gui_fakes import RECEIVED, CrashPlugin, DrawingPlugin, FakePlugin
 
+from translator.batch import BatchItem
 from translator.engine import Engine
 from translator.errors import Cancelled, PluginError
-from translator.batch import BatchItem
+from translator.params import ColorPoint
 from translator.session import EVENTS, Events, MemorySettings, OpenImage, RunRecord, Session
 from translator.store import ModelStore
 from translator.testing import make_image
@@ -181,16 +182,24 @@ def test_batch_is_over_for_listeners_of_its_report(make_session, tmp_path):
     assert states == [False]
 
 
-def test_rerun_cancels_the_running_job_and_runs_again(make_session):
+@pytest.mark.parametrize("steps", [401, 400])
+def test_rerun_cancels_a_running_job_of_other_settings_and_runs_again(make_session, steps):
+    """A live edit (steps 400 -> 401) cancels the running job and runs again; a rerun of the
+    settings already running (400) lets that job finish."""
     session, seen = make_session()
     session.select_translator("slow")
     session.set_params({"steps": 400})
     session.add_image(OpenImage("pasted", make_image(8, 6)))
     session.run()
+    session.set_params({"steps": steps})
     session.rerun()
     wait(session)
     outcomes = [args[0] for args in seen.args("run_finished")]
-    assert isinstance(outcomes[0], Cancelled) and isinstance(outcomes[-1], RunRecord)
+    assert isinstance(outcomes[-1], RunRecord) and outcomes[-1].params["steps"] == steps
+    if steps == 400:
+        assert len(outcomes) == 1
+    else:
+        assert isinstance(outcomes[0], Cancelled)
     assert "Cancelled" not in seen.texts("info")
 
 
@@ -265,6 +274,18 @@ def test_saved_settings_persist_across_sessions(make_session):
     assert second.spec.name == "slow" and second.params == {"steps": 5}
 
 
+def test_hints_stay_with_the_session_not_the_next_one(make_session):
+    """Colour hints sit on one picture: the next session's photo starts without them."""
+    settings = MemorySettings()
+    first, _ = make_session(settings=settings)
+    first.select_translator("hinted")
+    hints = (ColorPoint(0.5, 0.5, (255, 0, 0)),)
+    first.set_params({**first.params, "hints": hints})
+    assert first.params["hints"] == hints
+    second, _ = make_session(settings=settings)
+    assert second.spec.name == "hinted" and second.params["hints"] == ()
+
+
 def test_imported_model_is_selected_with_its_translator(make_session, tmp_path):
     import torch
     from gui.gui_fakes import ClaimingPlugin
@@ -279,6 +300,13 @@ def test_imported_model_is_selected_with_its_translator(make_session, tmp_path):
     assert session.spec.name == "echo" and session.model == "my-echo" and seen.args("models_changed")
     assert any("Imported my-echo.safetensors" in t for t in seen.texts("info"))
     assert not any("Restored" in t for t in seen.texts("info"))
+
+
+def test_the_session_makes_interactive_engines(plugin_registry, tmp_path):
+    registry = plugin_registry(FakePlugin())
+    session = Session(registry=registry, store=ModelStore(registry, home=tmp_path / "home"))
+    engine = session.engine("cpu", "fp32")
+    assert engine.interactive and session.engine("cpu", "fp32") is engine
 
 
 def test_drawing_translator_comes_from_the_spec_flag(make_session):

@@ -32,7 +32,7 @@ from translator.spec import (
     TranslatorSpec,
     collecting_warnings,
 )
-from translator.tiling import band_rows, blend_weights, plan_tiles, tile_side
+from translator.tiling import Tile, band_rows, blend_weights, plan_tiles, tile_side
 
 if TYPE_CHECKING:
     import torch
@@ -45,6 +45,12 @@ CPU_TILE_PIXELS = 1280 * 1280
 CycleGAN (ngf 32) needs about 1.2 GB of activations on a 1280^2 tile (1.7 GB at 1536^2): an
 8192^2 image peaks at 2.13 GB in all (2.76 GB with 1536^2 tiles; `benchmarks/memory.py`).
 Smaller tiles cost speed (more overlap recomputed): 1024^2 took 1.16x the time at 2048^2."""
+INTERACTIVE_CPU_TILE_PIXELS = 768 * 768
+"""Largest tile on the CPU for an `interactive` engine (the app): a layer cannot be interrupted,
+and the slowest layer of the bundled CycleGAN takes about 1.2 s on a 768^2 tile on a loaded
+2-core CPU (4.4 s on 1280^2, the `CPU_TILE_PIXELS` of a batch), so a cancel acts within about a second; the price is more
+overlap, about 1.4 x the work of `CPU_TILE_PIXELS` on a 4000 x 2667 photo
+(`benchmarks/cancel_latency.py`)."""
 PREVIEW_PIXELS = 640 * 640
 """Size of the quick first result `Engine.run(preview=...)` gives of a big image."""
 MIN_TILE_PIXELS = 32 * 32
@@ -59,7 +65,11 @@ class Engine:
 
     device: "auto" (CUDA, then Apple's GPU, then CPU), "cpu", "cuda", "cuda:N" or "mps".
     precision: "auto" (fp16 on GPUs for translators that allow it), "fp32", "fp16" or "bf16".
-    tile_pixels: largest tile, in pixels; None picks one from the device's free memory.
+    tile_pixels: largest tile, in pixels; None picks one from the device's free memory (on the
+        CPU `CPU_TILE_PIXELS`, or `INTERACTIVE_CPU_TILE_PIXELS` when `interactive`).
+    interactive: the engine serves someone waiting to cancel (the app) rather than throughput
+        (`translator apply`): on the CPU it works in smaller tiles, so that a cancel acts within
+        about a second.
     backend: "torch" (default), "onnxruntime" (the translator's graph exported and run in ONNX
         Runtime; CPU, float32) or "auto" (whichever measured faster here for the model and size,
         see `translator.onnx_backend`). Tiles that share image-wide state always run in PyTorch.
@@ -68,7 +78,7 @@ class Engine:
     """
 
     def __init__(self, device: str = "auto", precision: str = "auto", tile_pixels: int | None = None,
-                 backend: str = "torch") -> None:
+                 backend: str = "torch", *, interactive: bool = False) -> None:
         if precision not in devices.PRECISIONS:
             raise DeviceError(f"unknown precision {precision!r}; use one of {', '.join(devices.PRECISIONS)}")
         if tile_pixels is not None and tile_pixels < MIN_TILE_PIXELS:
@@ -77,6 +87,7 @@ class Engine:
         self.precision = precision
         devices.resolve_dtype(precision, self.device)  # refuse fp16 on the CPU now, not mid-batch
         self.tile_pixels = tile_pixels
+        self.interactive = interactive
         from translator.onnx_backend import check_backend
 
         self.backend = check_backend(backend)
@@ -86,7 +97,7 @@ class Engine:
 
     def __repr__(self) -> str:
         return (f"Engine(device={str(self.device)!r}, precision={self.precision!r}, "
-                f"tile_pixels={self.tile_pixels}, backend={self.backend!r})")
+                f"tile_pixels={self.tile_pixels}, backend={self.backend!r}, interactive={self.interactive})")
 
     # -- public --------------------------------------------------------------------------------
 
@@ -260,9 +271,7 @@ class Engine:
         the image's height. (A whole-image run, at most one tile big, returns float32.)"""
         planes = _pad_planes(image.pixels, multiple)
         height, width = planes.shape[:2]
-        overlap = -(-max(int(spec.tile_overlap), 0) // multiple) * multiple
-        side = max(tile_side(budget, multiple), 3 * overlap + multiple)
-        tiles = plan_tiles(height, width, side=side, overlap=overlap, multiple=multiple)
+        overlap, tiles = tile_plan(spec, height, width, budget)
         setup = contextlib.nullcontext()
         if spec.prepare_tiling is not None:
             report(0.0, f"measuring the whole image at preview size before {len(tiles)} tiles")
@@ -357,7 +366,7 @@ class Engine:
             return self.tile_pixels
         free = devices.free_memory(self.device)
         if free is None:
-            return CPU_TILE_PIXELS
+            return INTERACTIVE_CPU_TILE_PIXELS if self.interactive and self.device.type == "cpu" else CPU_TILE_PIXELS
         return max(MIN_TILE_PIXELS, min(4096 * 4096, int(free * 0.8) // BYTES_PER_PIXEL))
 
 
@@ -500,6 +509,16 @@ def format_duration(seconds: float) -> str:
     if minutes < 60:
         return f"{minutes} min"
     return f"{minutes // 60} h {minutes % 60} min"
+
+
+def tile_plan(spec: TranslatorSpec, height: int, width: int, budget: int) -> tuple[int, list[Tile]]:
+    """The overlap (pixels of context per side) and the tiles of at most about `budget` pixels
+    `spec` runs on a `height` x `width` image (both multiples of `spec.size_multiple`; a tile
+    still holds three overlaps and a multiple when `budget` is smaller)."""
+    multiple = max(int(spec.size_multiple), 1)
+    overlap = -(-max(int(spec.tile_overlap), 0) // multiple) * multiple
+    side = max(tile_side(budget, multiple), 3 * overlap + multiple)
+    return overlap, plan_tiles(height, width, side=side, overlap=overlap, multiple=multiple)
 
 
 @contextlib.contextmanager

@@ -137,7 +137,7 @@ def test_batch_stops_when_cancelled_and_survives_translator_errors(tmp_path):
 def test_run_record_label_is_short():
     rec = RunRecord("colorize", "base", {"hints": (ColorPoint(0, 0, (1, 1, 1)),), "strength": 0.123456},
                     1.234, make_image(2, 2))
-    assert rec.label() == "colorize [base] hints=1 points, strength=0.123 (1.2 s)"
+    assert rec.label() == "colorize [base] hints=1 point, strength=0.123 (1.2 s)"
 
 
 @pytest.mark.parametrize("bad", [None])

@@ -52,6 +52,9 @@ def test_fatal_messages_are_summarised():
     assert "sudo apt install libxcb-cursor0" in qt_platform.describe_fatal(qt_says, env={"DISPLAY": ":0"})
     no_display = qt_platform.describe_fatal(['Could not load the Qt platform plugin "xcb" in ""'], env={})
     assert "cannot connect to a display" in no_display
+    # with every library present and no display, Qt still adds its xcb-cursor hint
+    told = qt_platform.describe_fatal(["could not connect to display ", *qt_says], env={"DISPLAY": ":9"})
+    assert "cannot connect to a display (DISPLAY=':9')" in told and "apt install" not in told
     unknown = qt_platform.describe_fatal(['Could not find the Qt platform plugin "nosuch" in ""'], env={})
     assert '"nosuch" was not found' in unknown
 

@@ -223,3 +223,60 @@ def test_dropping_a_weights_file_imports_it_as_a_model(make_window, tmp_path, qt
     assert window.spec.name == "echo" and window.model_picker.current_model() == "my-echo"
     assert [e.name for e in window.store.list("echo")] == ["my-echo"]
     assert any("Imported my-echo.safetensors" in m for m in window.messages.texts("info"))
+
+
+def test_recent_hint_colours_come_back_next_session(make_window, tmp_path):
+    settings_file = tmp_path / "palette.ini"
+    window = make_window(settings_file=settings_file)
+    window.translator_picker.select("hinted")
+    control = window.param_form.color_points_control()
+    starting = list(control.palette.colors)
+    control.set_color(QColor(1, 2, 3))
+    control.palette.chosen.emit(QColor(starting[2]))  # a swatch clicked: it goes first
+    used = [starting[2], "#010203"]
+    assert control.palette.colors[:2] == used
+    window.close()
+    again = make_window(settings_file=settings_file)
+    again.translator_picker.select("hinted")
+    palette = again.param_form.color_points_control().palette
+    assert palette.colors[:2] == used and len(palette.colors) == len(starting)
+    assert again.param_form.color_points_control().chosen_color() is None  # hints still take the prediction
+
+
+def test_a_damaged_saved_palette_is_ignored(make_window, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from translator.gui.canvas_tools import PALETTE_KEY
+    from translator.gui.hints import STARTING_PALETTE
+
+    settings_file = tmp_path / "bad.ini"
+    settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
+    settings.setValue(PALETTE_KEY, "not a colour,#zzzzzz")
+    settings.sync()
+    window = make_window(settings_file=settings_file)
+    window.translator_picker.select("hinted")
+    assert window.param_form.color_points_control().palette.colors == list(STARTING_PALETTE)
+
+
+def test_the_side_panel_widens_to_show_every_control(qtbot):
+    """The colour-hint controls of the built-in colorize are wider than the panel's least width:
+    the panel widens instead of cutting them off (it does not scroll sideways)."""
+    from translator_plugins.colorize.plugin import translator_translators
+
+    from translator.gui.side_panel import MIN_WIDTH, SidePanel
+
+    (spec,) = translator_translators()
+
+    panel = SidePanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_translator(spec, {})
+    qtbot.wait(100)  # the panel's layout settles
+    panel.resize(MIN_WIDTH, 600)  # as narrow as a user may make it
+
+    def fits() -> bool:
+        inner = panel.widget()
+        return MIN_WIDTH < inner.minimumSizeHint().width() <= inner.width() <= panel.viewport().width()
+
+    qtbot.waitUntil(fits, timeout=3000)

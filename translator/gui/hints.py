@@ -195,9 +195,11 @@ STARTING_PALETTE = ("#d23c28", "#f08c28", "#f0d23c", "#50a03c", "#3c8cdc", "#283
 
 
 class ColorPalette(QWidget):
-    """A row of swatches, the most recently used colour first; `chosen(QColor)` on a click."""
+    """A row of swatches, the most recently used colour first; `chosen(QColor)` on a click,
+    `used(list)` with the new '#rrggbb' names after a colour was used (to keep them)."""
 
     chosen = Signal(QColor)
+    used = Signal(list)
 
     def __init__(self, colors: Iterable[str] = STARTING_PALETTE, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -219,6 +221,7 @@ class ColorPalette(QWidget):
         """Put `color` first (it was just used)."""
         name = QColor(color).name()
         self.set_colors([name, *(c for c in self.colors if c != name)])
+        self.used.emit(list(self.colors))
 
     def set_colors(self, colors: list[str]) -> None:
         self.colors = [QColor(c).name() for c in colors][:PALETTE_SIZE]

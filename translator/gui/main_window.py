@@ -2,7 +2,8 @@
 
 The session (no Qt) owns what is open, what is chosen and what has run, and does the work on a
 `TaskRunner`; this window lays out the widgets (`ImagesPanel`, `Canvas`, `SidePanel`, the menus
-of `translator.gui.menus`), forwards the user's choices to the session and redraws on its events.
+of `translator.gui.menus`, the sketch and hint tools of `CanvasTools`), forwards the user's
+choices to the session and redraws on its events.
 """
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QPixmap
+from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -27,8 +28,8 @@ from translator.batch import BatchItem, BatchReport
 from translator.errors import Cancelled, ParameterError, TranslatorError
 from translator.gui import choosers, resources
 from translator.gui.canvas import Canvas
+from translator.gui.canvas_tools import CanvasTools
 from translator.gui.convert import thumbnail, to_qimage
-from translator.gui.hints import HintTool, hint_color
 from translator.gui.images_panel import THUMB_PX, ImagesPanel
 from translator.gui.menus import build_actions, fill_samples_menu
 from translator.gui.messages import MessageBar
@@ -36,9 +37,8 @@ from translator.gui.mime import may_hold_images, read_mime
 from translator.gui.pixmaps import PixmapCache
 from translator.gui.reports import show_batch_report
 from translator.gui.side_panel import SidePanel
-from translator.gui.sketch import SketchBar, SketchDocument, SketchTool
+from translator.gui.sketch import SketchBar
 from translator.gui.workers import Task, TaskRunner
-from translator.params import ColorPoint
 from translator.samples import Sample, made_image
 from translator.session import OpenImage, RunRecord, Session
 from translator.session.model import RESTORED
@@ -46,7 +46,6 @@ from translator.spec import TranslatorSpec
 
 log = logging.getLogger(__name__)
 
-LIVE_DELAY_MS = 700
 GENERATE_TEXT = "Press Run (Ctrl+Return) to generate an image"
 
 
@@ -87,16 +86,11 @@ class MainWindow(QMainWindow):
         self.session = Session(registry=registry, store=store, engine=engine, settings=self.settings,
                                runner=self.runner, image_view=_image_views, result_view=to_qimage)
         self._pixmaps = PixmapCache()
-        self._sketch_tool: SketchTool | None = None
         self.batch_report_box: QMessageBox | None = None
         self._build_widgets()
         build_actions(self)
         self._restore_geometry()
         self._restored: tuple[str, Any] = ("", None)  # the "restored from last session" message shown
-        self._live_timer = QTimer(self)
-        self._live_timer.setSingleShot(True)
-        self._live_timer.setInterval(LIVE_DELAY_MS)
-        self._live_timer.timeout.connect(self._live_run)
         self._connect_session()
         self._update_actions()
         if registry is not None:
@@ -140,8 +134,6 @@ class MainWindow(QMainWindow):
         self._drop_text = self.canvas.placeholder.text()
         self.sketch_bar = SketchBar()
         self.sketch_bar.hide()
-        self.hint_tool = HintTool(self.canvas.before, self._hint_color_at, self)
-        self.hint_tool.changed.connect(self._hints_edited)
         centre = QWidget()
         column = QVBoxLayout(centre)
         column.setContentsMargins(0, 0, 0, 0)
@@ -174,6 +166,9 @@ class MainWindow(QMainWindow):
         side.run_button.clicked.connect(self.run_current)
         side.cancel_button.clicked.connect(self.cancel)
         self._dock("Translator", "translatorDock", side, Qt.DockWidgetArea.RightDockWidgetArea, 0)
+        self.tools = CanvasTools(self.session, self.canvas, self.sketch_bar, self.param_form,
+                                 self._take_params, self.settings, self)
+        self.hint_tool = self.tools.hint_tool
 
         self.zoom_label = QLabel()
         self.zoom_label.setObjectName("zoomLabel")
@@ -343,56 +338,22 @@ class MainWindow(QMainWindow):
         self.images_opened.connect(opened)
         self.open_paths([path])
 
-    # ==== sketches ===============================================================================
+    # ==== sketches (see `CanvasTools`) ==========================================================
 
     def new_sketch(self, background: QImage | None = None, name: str | None = None) -> OpenImage:
-        """A sketch page (blank, or drawing over `background`) added as an image and selected;
-        a translator made for drawings (`TranslatorSpec.takes_drawing`) is chosen when there is one."""
-        document = SketchDocument(background)
-        view = document.composite()
-        item = OpenImage(name=name or self.session.next_name("Sketch"), image=document.to_image(),
-                         sketch=document, view=view, thumb=thumbnail(view, THUMB_PX))
-        document.changed.connect(lambda it=item: self._sketch_changed(it))
-        self.session.add_image(item)
-        drawing = self.session.drawing_translator()
-        if drawing is not None and (self.spec is None or self.spec.name != drawing):
-            self.session.select_translator(drawing)
-        return item
+        return self.tools.new_sketch(background, name)
 
     def draw_over_current(self) -> OpenImage | None:
-        item = self.images.current
-        if item is None or item.image is None:
-            self.show_info("Open an image first to draw over it")
-            return None
-        qimage = item.view if isinstance(item.view, QImage) else to_qimage(item.image)
-        return self.new_sketch(qimage, f"Drawing over {item.name}")
-
-    def _sketch_changed(self, item: OpenImage) -> None:
-        document: SketchDocument = item.sketch
-        view = document.composite()
-        self.session.replace_pixels(item, document.to_image(), view, thumbnail(view, THUMB_PX))
-        if item is self.images.current and self.sketch_bar.live.isChecked() and self.spec is not None:
-            self._live_timer.start()
-
-    def _live_run(self) -> None:
-        item = self.images.current
-        if item is None or self.spec is None or (
-                item.sketch is None and self.param_form.color_points_control() is None):
-            return
-        if self._take_params():
-            self.session.rerun()
+        return self.tools.draw_over_current()
 
     def sketch_do(self, what: str) -> None:
-        """Undo or redo a stroke of the current sketch."""
-        item = self.images.current
-        if item is not None and item.sketch is not None:
-            getattr(item.sketch, what)()
+        self.tools.sketch_do(what)
 
     # ==== display ================================================================================
 
     def _on_current_changed(self, item: OpenImage | None) -> None:
         self.images_panel.highlight(self.images.current_index)
-        self._install_tools()
+        self.tools.install()
         self._refresh_canvas(new_image=True)
 
     def _on_image_changed(self, item: OpenImage) -> None:
@@ -419,7 +380,7 @@ class MainWindow(QMainWindow):
         if new_image:
             self.canvas.fit()
         self._show_zoom(self.canvas.before.zoom)
-        self.hint_tool.set_points(self._current_hints())
+        self.tools.show_hints()
         self._update_actions()
 
     def _label_after(self) -> None:
@@ -444,24 +405,6 @@ class MainWindow(QMainWindow):
         """Show a past result in the after pane."""
         self.session.show(record)
 
-    def _install_tools(self) -> None:
-        item = self.images.current
-        if self._sketch_tool is not None:
-            self._sketch_tool.detach()
-            self._sketch_tool = None
-        if item is not None and item.sketch is not None:
-            self._sketch_tool = SketchTool(self.canvas.before, item.sketch, self)
-            self.canvas.before.tool = self._sketch_tool
-            self.sketch_bar.set_document(item.sketch)
-            self.sketch_bar.show()
-            return
-        self.sketch_bar.hide()
-        self.sketch_bar.set_document(None)
-        hints = self.param_form.color_points_control()
-        self.canvas.before.tool = self.hint_tool if hints is not None else None
-        if hints is None:
-            self.hint_tool.set_points(())
-
     # ==== translator, model, device, parameters ==================================================
 
     def _on_plugins_changed(self) -> None:
@@ -476,11 +419,8 @@ class MainWindow(QMainWindow):
             message.close_message()
             self._restored = ("", None)
         self.side_panel.show_translator(spec, self.session.params)
-        hints = self.param_form.color_points_control()
-        if hints is not None:
-            hints.changed.connect(self._hint_control_changed)
         self._show_models()
-        self._install_tools()
+        self.tools.translator_changed()
         self._highlight_target()
 
     def _show_models(self) -> None:
@@ -514,31 +454,6 @@ class MainWindow(QMainWindow):
         if values != self.session.params:
             self.session.set_params(values)
         return True
-
-    def _current_hints(self) -> tuple[ColorPoint, ...]:
-        control = self.param_form.color_points_control()
-        return control.value() if control is not None else ()
-
-    def _hints_edited(self, points: tuple[ColorPoint, ...]) -> None:
-        control = self.param_form.color_points_control()
-        if control is not None:
-            control.set_value(points)
-
-    def _hint_control_changed(self) -> None:
-        """Hints changed in the form (added, moved, recoloured): redraw them and, with "Run
-        after each change" on, run again a moment later."""
-        self.hint_tool.set_points(self._current_hints())
-        control = self.param_form.color_points_control()
-        if control is not None and control.live.isChecked() and self.images.current is not None:
-            self._live_timer.start()
-
-    def _hint_color_at(self, x: float, y: float) -> QColor:
-        control = self.param_form.color_points_control()
-        item = self.images.current
-        shown = self.shown_record if item is not None and self.shown_record in item.history else None
-        return hint_color(control.chosen_color() if control is not None else None,
-                          shown.view if shown is not None else None, item.view if item is not None else None,
-                          x, y, control.color if control is not None else QColor(255, 0, 0))
 
     # ==== running ================================================================================
 

@@ -141,12 +141,13 @@ def describe_fatal(messages: Sequence[str], env: dict[str, str] | os._Environ[st
     text = "\n".join(messages)
     names = _QT_NAMES.findall(text)
     platform = names[0] if names else (requested_platform(env) or "default")
-    if "xcb-cursor" in text:
-        return missing_library_message("libxcb-cursor.so.0", platform)
+    # Qt adds its xcb-cursor hint to every xcb failure, a missing display included: that first
     if "could not connect to display" in text or (platform == "xcb" and not env.get("DISPLAY")):
         return (f'the Qt platform plugin "{platform}" cannot connect to a display (DISPLAY='
                 f'{env.get("DISPLAY", "")!r}); start Translator in a desktop session, or set '
                 "QT_QPA_PLATFORM=offscreen for --screenshot")
+    if "xcb-cursor" in text:
+        return missing_library_message("libxcb-cursor.so.0", platform)
     if "Could not find the Qt platform plugin" in text:
         return (f'the Qt platform plugin "{platform}" was not found; check QT_QPA_PLATFORM and '
                 "QT_QPA_PLATFORM_PLUGIN_PATH, or reinstall PySide6")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 from translator.gui.panels import DevicePicker, ModelPicker, PrecisionPicker, TranslatorPicker
 from translator.gui.params_form import ParamForm
 from translator.spec import TranslatorSpec
+
+MIN_WIDTH = 300
 
 
 class SidePanel(QScrollArea):
@@ -74,7 +76,20 @@ class SidePanel(QScrollArea):
         self.setWidget(panel)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setMinimumWidth(300)
+        self.setMinimumWidth(MIN_WIDTH)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """(QScrollArea filters its widget's events) a new layout of the panel: `fit_width`."""
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self.fit_width)  # once the panel's layout has settled
+        return super().eventFilter(watched, event)
+
+    def fit_width(self) -> None:
+        """At least `MIN_WIDTH` wide and as wide as the controls ask (there is no horizontal
+        scrolling, so a narrower panel would cut them off), with room for the vertical scroll bar."""
+        scroll_bar = self.verticalScrollBar().sizeHint().width()
+        needed = self.widget().sizeHint().width() + 2 * self.frameWidth() + scroll_bar
+        self.setMinimumWidth(max(MIN_WIDTH, needed))
 
     def show_translator(self, spec: TranslatorSpec | None, params: dict[str, Any]) -> None:
         """Select `spec` in the picker (without signals) and rebuild the parameter form."""

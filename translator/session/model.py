@@ -115,6 +115,7 @@ class Session:
         self.batch_task: Task | None = None
         self.is_ready = False
         self._rerun_pending = False
+        self._run_key: Any = None
         self._restored_told: set[str] = set()
 
     # ==== start-up ===============================================================================
@@ -208,7 +209,7 @@ class Session:
         except ValueError:
             saved = {}
         for param in spec.params:
-            if isinstance(saved, dict) and param.name in saved:
+            if isinstance(saved, dict) and param.name in saved and not _of_one_image(param):
                 try:
                     values[param.name] = param.validate(saved[param.name])
                 except (TranslatorError, TypeError, ValueError):
@@ -279,7 +280,8 @@ class Session:
         if self.spec is None:
             return
         self.params = resolve_params(self.spec.params, values)
-        self.settings.setValue(f"params/{self.spec.name}", json.dumps(jsonable(self.params)))
+        kept = {p.name: self.params[p.name] for p in self.spec.params if not _of_one_image(p)}
+        self.settings.setValue(f"params/{self.spec.name}", json.dumps(jsonable(kept)))
         self._show_best()
 
     def set_device(self, device: str, precision: str) -> None:
@@ -509,6 +511,7 @@ class Session:
             return record
 
         self.events.status.emit(f"Running {spec.name}...", 0)
+        self._run_key = key
         self.run_task = self.runner.start(
             work, name=f"run {spec.name}", on_progress=self.events.progress.emit,
             on_done=lambda record, it=item, k=key: self._run_done(it, k, record),
@@ -519,8 +522,10 @@ class Session:
 
     def rerun(self) -> None:
         """Run again now, or as soon as the running job (cancelled here) has stopped: for live
-        previews that follow the user's edits."""
+        previews that follow the user's edits. A running job of the current settings goes on."""
         if self.run_task is not None:
+            if self._run_key == self.current_key():
+                return
             self._rerun_pending = True
             self.run_task.cancel()
             return
@@ -539,7 +544,8 @@ class Session:
         return (entry.name if entry is not None else None), network
 
     def engine(self, device: str, precision: str) -> Any:
-        """The engine for (device, precision), made once (the injected engine when given)."""
+        """The engine for (device, precision), made once (the injected engine when given); an
+        interactive one, so that a cancel acts within about a second on the CPU."""
         if self.injected_engine is not None:
             return self.injected_engine
         with self._engine_lock:
@@ -547,7 +553,7 @@ class Session:
             if key not in self._engines:
                 from translator.engine import Engine
 
-                self._engines[key] = Engine(device=device, precision=precision)
+                self._engines[key] = Engine(device=device, precision=precision, interactive=True)
             return self._engines[key]
 
     def _job_over(self, attr: str) -> None:
@@ -792,3 +798,8 @@ class Session:
         """Cancel every job (shutdown)."""
         self._rerun_pending = False
         self.cancel()
+
+
+def _of_one_image(param: Any) -> bool:
+    """A parameter placed on one picture (colour hints): not carried to the next session's."""
+    return isinstance(param, ColorPoints)

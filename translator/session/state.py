@@ -235,6 +235,6 @@ def _short(value: Any) -> str:
     if isinstance(value, tuple):
         if not value:
             return "none"
-        return f"{len(value)} points" if hasattr(value[0], "rgb") else str(list(value))
+        return f"{len(value)} point{'s' if len(value) > 1 else ''}" if hasattr(value[0], "rgb") else str(list(value))
     text = str(value)
     return text if len(text) <= 24 else text[:21] + "..."
