@@ -286,6 +286,29 @@ def test_hints_stay_with_the_session_not_the_next_one(make_session):
     assert second.spec.name == "hinted" and second.params["hints"] == ()
 
 
+def test_hints_belong_to_their_image(make_session, tmp_path):
+    """Hints placed on one picture stay with it: another image starts without them, and
+    coming back (also through another translator) shows them again."""
+    session, seen = make_session()
+    session.open_paths([write_png(tmp_path / "a.png", 1), write_png(tmp_path / "b.png", 2)])
+    wait(session)
+    a, b = list(session.images)
+    session.select_image(a)
+    session.select_translator("hinted")
+    hints = (ColorPoint(0.5, 0.5, (255, 0, 0)),)
+    session.set_params({**session.params, "hints": hints})
+    session.select_image(b)
+    assert session.params["hints"] == () and seen.args("params_changed")[-1][0]["hints"] == ()
+    session.select_image(a)
+    assert session.params["hints"] == hints and seen.args("params_changed")[-1][0]["hints"] == hints
+    session.select_translator("echo")
+    session.select_image(b)
+    session.select_translator("hinted")
+    assert session.params["hints"] == ()
+    session.select_image(a)
+    assert session.params["hints"] == hints
+
+
 def test_imported_model_is_selected_with_its_translator(make_session, tmp_path):
     import torch
     from gui.gui_fakes import ClaimingPlugin

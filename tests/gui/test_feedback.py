@@ -167,3 +167,21 @@ def test_a_first_click_on_a_gray_image_takes_a_colour_not_the_gray(make_window, 
     (point,) = control.value()
     assert point.rgb == (control.color.red(), control.color.green(), control.color.blue())
     assert max(point.rgb) - min(point.rgb) > 100
+
+
+def test_hints_follow_their_image_in_the_window(make_window, open_images, write_png, qtbot):
+    from translator.params import ColorPoint
+
+    window = make_window()
+    window.translator_picker.select("hinted")
+    a, b = open_images(window, [write_png("a.png", seed=1), write_png("b.png", seed=2)])
+    window.select_image(a)
+    control = window.param_form.color_points_control()
+    control.live.setChecked(False)
+    hints = (ColorPoint(0.25, 0.5, (255, 0, 0)),)
+    control.set_value(hints)
+    qtbot.waitUntil(lambda: window.session.params["hints"] == hints, timeout=2000)
+    window.select_image(b)
+    assert control.value() == () and window.hint_tool.points == [] and not window.busy
+    window.select_image(a)
+    assert control.value() == hints and tuple(window.hint_tool.points) == hints

@@ -202,6 +202,7 @@ class MainWindow(QMainWindow):
         events.opened.connect(lambda added: (self._update_actions(), self.images_opened.emit(added)))
         events.plugins_changed.connect(self._on_plugins_changed)
         events.translator_changed.connect(self._on_translator_changed)
+        events.params_changed.connect(self._on_params_changed)
         events.models_changed.connect(lambda: (self._show_models(), self.models_changed.emit()))
         events.shown_changed.connect(self._on_shown)
         events.history_changed.connect(lambda: self.images_panel.set_history(self.session.history()))
@@ -355,6 +356,17 @@ class MainWindow(QMainWindow):
         self.images_panel.highlight(self.images.current_index)
         self.tools.install()
         self._refresh_canvas(new_image=True)
+
+    def _on_params_changed(self, params: dict[str, Any]) -> None:
+        """Values changed by the session (an image's own hints): shown without re-running."""
+        hints = self.param_form.color_points_control()
+        blocked = [w for w in (self.param_form, hints) if w is not None]
+        for widget in blocked:
+            widget.blockSignals(True)
+        self.param_form.set_values(params, strict=False)
+        for widget in blocked:
+            widget.blockSignals(False)
+        self.tools.show_hints()
 
     def _on_image_changed(self, item: OpenImage) -> None:
         self.images_panel.set_thumbnail(self.images.index_of(item), item.thumb if item.thumb is not None else (

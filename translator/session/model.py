@@ -45,6 +45,7 @@ EVENTS = (
     "opened",            # (added: list[OpenImage])  after each open, also when nothing was new
     "plugins_changed",   # ()  a plugin was disabled: the list of translators changed
     "translator_changed",  # (spec: TranslatorSpec | None)  params and model are already set
+    "params_changed",    # (params: dict)  values placed on a picture (hints) followed the current image
     "models_changed",    # ()  the store's models changed (import, download, removal)
     "shown_changed",     # (record: RunRecord | None)  the result to show
     "history_changed",   # ()
@@ -196,6 +197,7 @@ class Session:
         if spec is not None:
             self.settings.setValue("translator", spec.name)
             self.model = self._saved_model(spec)
+            self.params.update(self._placed_on(self.images.current))
         self._tell_restored()
         self.events.translator_changed.emit(spec)
         self._show_best()
@@ -280,6 +282,10 @@ class Session:
         if self.spec is None:
             return
         self.params = resolve_params(self.spec.params, values)
+        item = self.images.current
+        if item is not None:
+            item.placed[self.spec.name] = {p.name: self.params[p.name] for p in self.spec.params
+                                           if _of_one_image(p)}
         kept = {p.name: self.params[p.name] for p in self.spec.params if not _of_one_image(p)}
         self.settings.setValue(f"params/{self.spec.name}", json.dumps(jsonable(kept)))
         self._show_best()
@@ -359,6 +365,14 @@ class Session:
         self.events.opened.emit([kept] if new else [])
         return kept
 
+    def _placed_on(self, item: OpenImage | None) -> dict[str, Any]:
+        """The current translator's parameters placed on `item` (colour hints): its own values,
+        else the defaults; parameters of one picture never follow the user to another."""
+        if self.spec is None:
+            return {}
+        own = item.placed.get(self.spec.name, {}) if item is not None else {}
+        return {p.name: own.get(p.name, p.default_value) for p in self.spec.params if _of_one_image(p)}
+
     def next_name(self, label: str) -> str:
         """`label N`, N one more than the images named so far."""
         count = sum(1 for item in self.images if item.name.startswith(label)) + 1
@@ -368,6 +382,10 @@ class Session:
         """Make an open image (or index; None or -1: none) current and show its latest result."""
         index = item if isinstance(item, int) else (-1 if item is None else self.images.index_of(item))
         self.images.current_index = index
+        placed = self._placed_on(self.images.current)
+        if any(self.params.get(name) != value for name, value in placed.items()):
+            self.params.update(placed)
+            self.events.params_changed.emit(dict(self.params))
         self.shown = self._best()
         self.events.current_changed.emit(self.images.current)
         self.events.history_changed.emit()

@@ -85,6 +85,8 @@ class OpenImage:
     """A small display form for lists (a QImage), None until made."""
     sketch: Any = None
     """The sketch document when this image is a drawing on the sketch pad."""
+    placed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Values of parameters placed on this picture (colour hints), per translator name."""
 
     def replace_pixels(self, image: Image) -> None:
         """New pixels (for example a sketch that changed): bumps the revision."""
