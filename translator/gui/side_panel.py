@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
+    QVBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -57,9 +58,12 @@ class SidePanel(QScrollArea):
         form = QFormLayout(panel)
         form.addRow("Translator", self.translator_picker)
         form.addRow(self.description)
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model_picker, 1)
-        model_row.addWidget(self.import_button)
+        model_row = QVBoxLayout()  # the picker gets the whole width for long model names
+        model_row.addWidget(self.model_picker)
+        import_line = QHBoxLayout()
+        import_line.addStretch(1)
+        import_line.addWidget(self.import_button)
+        model_row.addLayout(import_line)
         form.addRow("Model", model_row)
         self._model_row = (form, model_row)
         form.addRow(self.catalog_hint)
