@@ -186,7 +186,8 @@ def check_latency(registry: Any, sizes: tuple[int, ...], device: str = "cuda",
                     net = net.to(memory_format=torch.channels_last)
                 runner = torch.compile(net) if "compile" in variant else net
                 ctx = RunContext(device=dev, dtype=dtype)
-                images = torch.rand(1, 3, size, size, device=dev, dtype=dtype)
+                # padded to the model's size needs, as the engine does (a U-Net wants multiples)
+                images = spec.input_requirements(model).pad(torch.rand(1, 3, size, size, device=dev, dtype=dtype))
                 if "channels_last" in variant:
                     images = images.contiguous(memory_format=torch.channels_last)
 
