@@ -47,7 +47,7 @@ def _spectral_ratio_of_a_random_decoder(kind: str) -> float:
 
 def test_resize_convolution_has_no_checkerboard_where_transposed_has():
     """Untrained decoders on a 4x upsampled (so nearly band-limited) image, whose spectrum's median
-    is tiny: measured 1.8e3 (resize) against 3.0e7 (transposed)."""
+    is tiny: measured 0.3 (resize) against 1.9e6 (transposed)."""
     resize = _spectral_ratio_of_a_random_decoder("resize")
     assert _spectral_ratio_of_a_random_decoder("transposed") > 1000 * resize
 

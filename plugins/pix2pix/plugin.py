@@ -122,9 +122,8 @@ def enlarge(out: Tensor, shrunk: Tensor, images: Tensor) -> Tensor:
     """The model's output `out` for `shrunk` (both (B, 3, h, w)) at the size of the input `images`
     (B, 3, H, W) (the engine's `work_size` step: a whole image bigger than the training size ran
     shrunk), by the fast guided filter on the input's gray levels (`api.filters`): the
-    output's edges land on the drawing's full-size lines. A plain bilinear enlargement blurs them
-    and leaves the upper half of the spectrum empty, so the model's faint structure at its own
-    pixel scale stands out as periodic (spectral artifact ratio about 7,900 at 256 px, 13 this way)."""
+    output's edges land on the drawing's full-size lines, where a plain bilinear enlargement blurs
+    them."""
     from translator.api.filters import guided_upsample
 
     gray = images.float().mean(dim=1, keepdim=True)

@@ -8,6 +8,9 @@ import numpy as np
 
 PEAK_FREQUENCIES = (0.25, 0.5)
 """Cycles per pixel where the upsampling artifacts of stride-2 (and stride-4) layers show."""
+BESIDE_FIRST = 4
+"""Nearest distance in bins of the spectrum that `spectral_artifact_ratio` compares a peak with
+(the Hann window spreads a pure frequency over about 2 bins)."""
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
@@ -24,11 +27,19 @@ def _gray(image: np.ndarray) -> np.ndarray:
 def spectral_artifact_ratio(image: np.ndarray) -> float:
     """How far periodic artifacts (checkerboards, stripes every 2 or 4 px) stand out.
 
-    The Hann-windowed power spectrum of the image's luminance is taken; the result is the largest
-    power at the frequencies (fy, fx) with fy, fx in {0, 1/4, 1/2} cycles per pixel (not both 0),
-    each taken as the maximum over its bin and the 8 neighbouring bins, divided by the median
-    power of the whole spectrum. Natural photos and smooth images score about 1-100; a
-    transposed-convolution checkerboard scores in the thousands or more.
+    The Hann-windowed power spectrum of the image's luminance is taken. At each artifact frequency
+    (fy, fx) with fy, fx in {0, 1/4, 1/2} cycles per pixel (not both 0) the peak, the largest power
+    over its bin and the 8 neighbouring bins, is compared with the spectrum beside it: in each of
+    the four axis directions, the median of the same 3x3 maxima `BESIDE_FIRST` to `reach` bins away
+    (reach = max(8, side / 16)). The result is the largest peak over the largest of those four
+    medians: a periodic pattern is a narrow peak above its neighbourhood, whatever the slope of the
+    spectrum. Clean outputs and photos score about 1-5; a period-4 ripple of amplitude 0.003 on
+    `smooth_noisy_image(256, 256)` about 100; transposed-convolution checkerboards hundreds to
+    tens of thousands.
+
+    Dividing by the median of the whole spectrum instead (the first form of this measure) scored
+    any smoothing as an artifact: a Gaussian blur of 1 px of that test image scored 211, of 1.5 px
+    26,903, because a smooth image has almost no power at high frequencies.
 
     image: (H, W) or (H, W, 3) float array in [0, 1], at least 16 px each side.
     Raises ValueError for other shapes.
@@ -37,20 +48,25 @@ def spectral_artifact_ratio(image: np.ndarray) -> float:
     height, width = gray.shape
     window = np.outer(np.hanning(height), np.hanning(width))
     power = np.abs(np.fft.fft2((gray - gray.mean()) * window)) ** 2
-    median = float(np.median(power))
-    if median <= 0.0:
-        return 0.0 if float(power.max()) <= 0.0 else float("inf")
+    peaks = np.max([np.roll(power, (dy, dx), axis=(0, 1)) for dy in (-1, 0, 1) for dx in (-1, 0, 1)], axis=0)
+    reach = max(8, min(height, width) // 16)
     frequencies = (0.0, *PEAK_FREQUENCIES)
-    peak = 0.0
+    worst = 0.0
     for fy in frequencies:
         for fx in frequencies:
             if fy == 0.0 and fx == 0.0:
                 continue
             row, col = round(fy * height) % height, round(fx * width) % width
-            rows = [(row + d) % height for d in (-1, 0, 1)]
-            cols = [(col + d) % width for d in (-1, 0, 1)]
-            peak = max(peak, float(power[np.ix_(rows, cols)].max()))
-    return peak / median
+            peak = float(peaks[row, col])
+            beside = max(float(np.median([peaks[(row + dy * k) % height, (col + dx * k) % width]
+                                          for k in range(BESIDE_FIRST, reach + 1)]))
+                         for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)))
+            if beside <= 0.0:
+                if peak > 0.0:
+                    return float("inf")
+                continue
+            worst = max(worst, peak / beside)
+    return worst
 
 
 def smooth_noisy_image(height: int = 256, width: int = 256, *, noise: float = 0.02,
