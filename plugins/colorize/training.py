@@ -96,6 +96,8 @@ class ColorizeTrainer:
         net = networks.build(self.config)
         if ctx.initial_model is not None:
             net.load_state_dict(ctx.initial_model.state_dict())
+        if hasattr(net, "chroma"):  # the network learns its raw ab; the model's calibrated scale is kept for export
+            net.chroma = 1.0
         size = int(opts.get("size", 0) or 0)
         if size % net.size_multiple:
             raise api.ParameterError(f"--size {size} must be a multiple of {net.size_multiple} for this "

@@ -71,6 +71,26 @@ def test_a_few_steps_lower_the_loss():
     assert trainer.ctx.unwrap(trainer.G).training  # samples leave the network in training mode
 
 
+def test_fine_tuning_learns_raw_chroma_and_keeps_the_calibrated_scale():
+    from translator_plugins.colorize import networks
+
+    torch.manual_seed(0)
+    config = api.resolve_params(CONFIG, {**SCRATCH_CONFIG, **TINY_CONFIG, "chroma": 0.5})
+    start = networks.build(config).eval()
+    ctx = context(p_no_hints=1.0)
+    ctx = api.TrainContext(device=ctx.device, options=ctx.options, gan_loss=ctx.gan_loss,
+                           default_config=ctx.default_config, seed=0, initial_model=start, initial_config=config)
+    trainer = ColorizeTrainer(ctx)
+    assert trainer.ctx.unwrap(trainer.G).chroma == 1.0  # the loss sees the full range of ab
+    lightness = torch.rand(1, 1, 16, 16) * 100
+    net = trainer.ctx.unwrap(trainer.G).eval()
+    with torch.no_grad():
+        assert torch.allclose(net(lightness) * 0.5, start(lightness), atol=1e-5)
+    net.train()
+    model, exported = trainer.export()
+    assert exported["chroma"] == 0.5 and model.chroma == 0.5
+
+
 def test_a_hint_network_trains_too():
     torch.manual_seed(0)
     trainer = ColorizeTrainer(context(hints=True, upsample="transpose", rebalance=0.0))
