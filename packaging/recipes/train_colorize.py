@@ -3,22 +3,23 @@
     python packaging/recipes/train_colorize.py [--preset cpu|gpu] [--shared ../shared] [--steps N]
         [--minutes M] [--device auto] [--work DIR] [--out DIR]
 
-1. Splits ../shared/datasets/photos by source: the gcompris photos (Wikimedia-style photos of
-   animals, monuments, objects) are the training part; every photo from the other sources (the
-   lomiri, mate and plasma wallpapers and the opencv samples, `HELD_OUT_SOURCES`) is held out, so
-   the held-out figures measure photos of another origin that training never saw.
-2. Trains with the real `translator-train --plugin colorize` from scratch (self-supervised: the
-   gray input is derived from each colour crop). The network learns automatic colours with a
-   class-rebalanced loss (`--rebalance`); hints are spread outside it by the translator
-   (`propagate.py`), so it takes none itself (`--hints false`), and it upsamples by resizing
-   (`--upsample resize`, no checkerboard). `PRESETS` holds the size and steps per device class.
-   Then the scale of the predicted chroma (config `chroma`) is fitted (`calibrate_chroma`) on
-   photos the network never trained on and that no held-out figure uses (`calibration_photos`:
-   the object photos outside the objects' held-out split): least squares, raised where needed to
-   keep `COLOURFULNESS_SHARE` of the photos' colourfulness. Uncertain colours are best muted; the
-   held-out photos never decide by how much. (Fitted on the training photos themselves, whose
-   colours the network has learnt, the scale came out too muted for unseen photos: 0.53, giving
-   44 % of the held-out photos' colourfulness.)
+1. Splits ../shared/datasets/photos by source: every photo from the lomiri, mate and plasma
+   wallpapers and the opencv samples (`HELD_OUT_SOURCES`) is held out, so the held-out figures
+   measure photos of another origin that training never saw; of the gcompris photos (Wikimedia-
+   style photos of animals, monuments, objects) a seeded `CALIBRATION_FRACTION` is kept out of
+   training too (the calibration photos) and the rest is the training part.
+2. Trains with the real `translator-train --plugin colorize` (self-supervised: the gray input is
+   derived from each colour crop), from scratch by default (`--from bundled` fine-tunes). The
+   network learns automatic colours with a class-rebalanced loss (`--rebalance`); hints are spread
+   outside it by the translator (`propagate.py`), so it takes none itself (`--hints false`), and it
+   upsamples by resizing (`--upsample resize`, no checkerboard). `PRESETS` holds the size and steps
+   per device class. Then the scale of the predicted chroma (config `chroma`) is fitted
+   (`calibrate_chroma`) on the calibration photos, which the network never trained on and no
+   held-out figure uses: least squares, raised where needed to keep `COLOURFULNESS_SHARE` of the
+   photos' colourfulness. Uncertain colours are best muted; the held-out photos never decide by
+   how much. (Fitted on the training photos themselves, whose colours the network has learnt, the
+   scale came out too muted for unseen photos; fitted on the objects set, photos on white where
+   any wrong colour costs PSNR, also too muted.)
 3. Measures on the held-out photos at their own size, through the inference engine with the
    translator's default parameters: PSNR and SSIM in RGB against the true colour photo, the same
    for the plain gray image (baseline), the Hasler-Suesstrunk colourfulness of the truth and of
@@ -32,18 +33,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from bundled import ROOT, find, held_out_files, install, recorded_command
+from bundled import ROOT, SPLIT_SEED, find, install, recorded_command
 
 PRESETS = {
-    "cpu": {"width": 16, "depth": 4, "middle": 2, "size": 128, "batch_size": 8, "steps": 2000, "lr": 5e-4,
+    "cpu": {"init": "scratch", "width": 16, "depth": 4, "middle": 2, "size": 128, "batch_size": 8, "steps": 2000, "lr": 5e-4,
             "precision": "fp32", "workers": 0},
-    "gpu": {"width": 32, "depth": 4, "middle": 3, "size": 176, "batch_size": 32, "steps": 8000, "lr": 5e-4,
+    "gpu": {"init": "scratch", "width": 32, "depth": 4, "middle": 3, "size": 176, "batch_size": 32, "steps": 8000, "lr": 5e-4,
             "precision": "bf16", "workers": 8},
 }
 """Per device class: U-Net width/depth/middle, crop size, batch, steps, learning rate, precision,
@@ -53,8 +55,8 @@ REBALANCE = 0.5
 """Class-rebalancing strength of the loss (Zhang et al. 2016's lambda = 0.5)."""
 COLOURFULNESS_SHARE = 0.55
 """Least colourfulness of the automatic colours on the training photos, as a share of theirs."""
-CALIBRATION_FOLDER = "objects"
-"""Folder of shared/datasets whose images, minus its held-out split, calibrate the chroma scale."""
+CALIBRATION_FRACTION = 0.1
+"""Seeded share of the training-source photos kept out of training to calibrate the chroma scale."""
 HELD_OUT_SOURCES = ("lomiri", "mate", "plasma", "opencv")
 """Photo sources (file name prefixes `<source>_`, see shared/datasets/MANIFEST.md) held out whole."""
 RUNNER = ("import sys, torch; torch.backends.cudnn.benchmark = True; "
@@ -179,28 +181,22 @@ def calibrate_chroma(model, photos: list[Path], device: str) -> float:  # noqa: 
     return round(k, 2)
 
 
-def calibration_photos(shared: Path) -> list[Path]:
-    """The photos that calibrate the chroma scale: `CALIBRATION_FOLDER` minus its held-out split
-    (`bundled.held_out_files`, used by the other recipes' held-out figures)."""
-    folder = shared / "datasets" / CALIBRATION_FOLDER
-    if not folder.is_dir() or not find(folder):
-        raise FileNotFoundError(f"no images in {folder} to calibrate the chroma scale with")
-    held = set(held_out_files(folder))
-    return [f for f in find(folder) if f not in held]
-
-
-def split_by_source(folder: Path, work: Path) -> tuple[Path, list[Path]]:
-    """A fresh folder `work/photos-train` of links to the photos not from `HELD_OUT_SOURCES`, and
-    the held-out photos (those from them)."""
+def split_by_source(folder: Path, work: Path) -> tuple[Path, list[Path], list[Path]]:
+    """A fresh folder `work/photos-train` of links to the training photos; the held-out photos (those
+    from `HELD_OUT_SOURCES`); the calibration photos (a seeded `CALIBRATION_FRACTION` of the others,
+    at least one, not in the training folder)."""
     files = find(folder)
     held = [f for f in files if f.name.split("_", 1)[0] in HELD_OUT_SOURCES]
+    rest = [f for f in files if f not in held]
+    count = max(1, round(len(rest) * CALIBRATION_FRACTION))
+    calibration = [rest[i] for i in sorted(random.Random(SPLIT_SEED).sample(range(len(rest)), count))]
     train_dir = work / "photos-train"
     shutil.rmtree(train_dir, ignore_errors=True)
     train_dir.mkdir(parents=True)
-    for path in files:
-        if path not in held:
+    for path in rest:
+        if path not in calibration:
             (train_dir / path.name).symlink_to(path.resolve())
-    return train_dir, held
+    return train_dir, held, calibration
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--preset", choices=sorted(PRESETS), default=None,
                         help="default: gpu when the device is CUDA, else cpu")
+    parser.add_argument("--from", dest="init", default=None,
+                        help="scratch|bundled|MODEL: start from scratch or fine-tune (default: the preset's)")
     parser.add_argument("--steps", type=int, default=None, help="default: the preset's")
     parser.add_argument("--minutes", type=float, default=None,
                         help="wall-clock budget of training (translator-train --time-limit)")
@@ -234,17 +232,19 @@ def main(argv: list[str] | None = None) -> int:
     photos = args.shared / "datasets" / "photos"
     work = args.work.resolve()
     home = work / "home"
-    train_photos, held_out = split_by_source(photos, work)
+    train_photos, held_out, calibration = split_by_source(photos, work)
     if args.limit_held_out:
         held_out = held_out[:args.limit_held_out]
 
     env = dict(os.environ, TRANSLATOR_HOME=str(home), OMP_NUM_THREADS=str(args.threads))
-    options = ["--plugin", "colorize", "--from", "scratch", "--name", NAME, "--data", str(train_photos),
-               "--size", str(preset["size"]), "--width", str(preset["width"]), "--depth", str(preset["depth"]),
-               "--middle", str(preset["middle"]), "--hints", "false", "--upsample", "resize",
+    init = args.init or str(preset["init"])
+    architecture = (["--width", str(preset["width"]), "--depth", str(preset["depth"]), "--middle", str(preset["middle"]),
+                     "--hints", "false", "--upsample", "resize"] if init == "scratch" else [])
+    options = ["--plugin", "colorize", "--from", init, "--name", NAME, "--data", str(train_photos),
+               "--size", str(preset["size"]), *architecture,
                "--rebalance", str(REBALANCE), "--batch-size", str(preset["batch_size"]), "--lr", str(preset["lr"]),
                "--steps", str(steps), "--device", str(device), "--workers", str(workers),
-               "--sample-every", "500", "--save-every", "250", "--seed", "0", "--quiet"]
+               "--sample-every", "500", "--save-every", "250", "--seed", "0" if init == "scratch" else "1", "--quiet"]
     if cuda:
         options += ["--precision", preset["precision"]]
     if args.minutes is not None:
@@ -266,10 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     trained = ModelStore(registry, home=home)
     entry = trained.get(NAME, "colorize")
     model = trained.load(entry)
-    calibration = calibration_photos(args.shared)
     chroma = calibrate_chroma(model, calibration, str(device))
     model.chroma = chroma
-    print(f"chroma scale {chroma} (fitted on {len(calibration)} {CALIBRATION_FOLDER} photos)", flush=True)
+    print(f"chroma scale {chroma} (fitted on {len(calibration)} calibration photos)", flush=True)
     started = time.time()
     metrics = evaluate(spec, model, held_out, str(device))
     print(json.dumps(metrics), f"({time.time() - started:.0f} s)", flush=True)
@@ -281,15 +280,17 @@ def main(argv: list[str] | None = None) -> int:
         name=NAME, plugin="colorize", translator="colorize", config={**entry.card.config, "chroma": chroma},
         source={"kind": "bundled", "script": "packaging/recipes/train_colorize.py"},
         title="Photos: automatic colorization, hints spread along edges",
-        description="Our U-Net (in the spirit of Zhang et al. 2016/2017) trained from scratch on natural "
+        description="Our U-Net (in the spirit of Zhang et al. 2016/2017) trained "
+                    + ("from scratch" if init == "scratch" else f"from {init}") + " on natural "
                     "colour photos to predict colours from lightness alone, with a class-rebalanced loss "
                     "that keeps rare, saturated colours. Colour points are spread edge-aware over the "
                     "region they sit in (Levin et al. 2004) by the translator. A small model trained "
                     "briefly: expect plausible but uncertain colours; hints fix them. The strength of the "
-                    "automatic colours (config chroma) is calibrated on object photos it never trained on.",
+                    "automatic colours (config chroma) is calibrated on photos it never trained on.",
         training={
             "data": {"image": f"shared/datasets/photos: {len(find(train_photos))} gcompris photos of "
-                              f"{len(find(photos))}; held out whole: the {len(held_out)} photos from "
+                              f"{len(find(photos))} ({len(calibration)} more, seeded, calibrate the chroma "
+                              f"scale); held out whole: the {len(held_out)} photos from "
                               f"{', '.join(HELD_OUT_SOURCES)}"},
             "skipped": training.get("skipped", {}),
             "steps": training.get("steps"), "time_s": round(wall if wall is not None else training.get("time_s", 0), 1),

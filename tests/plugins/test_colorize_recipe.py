@@ -17,8 +17,8 @@ RECIPE = ROOT / "packaging" / "recipes" / "train_colorize.py"
 
 
 def fake_shared(root: Path) -> Path:
-    """shared/datasets/photos with 4 'gcompris' photos (training) and 2 'opencv' photos (held out),
-    and shared/datasets/objects with 3 object photos (2 calibrate the chroma, 1 is held out)."""
+    """shared/datasets/photos with 4 'gcompris' photos (3 train, 1 calibrates the chroma) and 2
+    'opencv' photos (held out), and shared/datasets/objects with 3 object photos (not used)."""
     rng = np.random.default_rng(0)
     names = {"photos": ("gcompris_a", "gcompris_b", "gcompris_c", "gcompris_d", "opencv_e", "opencv_f"),
              "objects": ("birds_a", "cats_b", "tools_c")}
@@ -42,9 +42,9 @@ def test_recipe_runs_on_the_cpu_with_a_tiny_budget(tmp_path):
     card = json.loads((out / "photos-unet.json").read_text())
     assert (out / "photos-unet.safetensors").stat().st_size > 0
     assert card["training"]["steps"] == 2 and "preset cpu" in card["training"]["device"]
-    assert "4 gcompris photos" in card["training"]["data"]["image"]
+    assert "3 gcompris photos" in card["training"]["data"]["image"]
     assert card["metrics"]["heldout_photos"] == 2  # the two photos of the held-out source
-    assert card["metrics"]["chroma_calibration_images"] == 2  # the objects outside their held-out split
+    assert card["metrics"]["chroma_calibration_images"] == 1  # a tenth of the gcompris photos, at least one
     assert card["config"]["hints"] is False and card["config"]["upsample"] == "resize"
     for key in ("heldout_psnr_db", "heldout_psnr_db_gray_baseline", "heldout_colourfulness_ours_std",
                 "heldout_psnr_db_10_hints", "heldout_ssim"):
