@@ -55,9 +55,13 @@ def test_the_card_is_readable_text_with_data_steps_device_metrics_licence_and_so
                  if "[cyclegan]" in dialog.tree.topLevelItem(i).text(0))
     dialog.tree.setCurrentItem(cycle.child(0))
     text = dialog.card.toPlainText()
+    card = window.store.get("photo2painting", "cyclegan").card
+    psnr = card.metrics["cycle_psnr_db_heldout_photos"]
+    spread = card.metrics["cycle_psnr_db_heldout_photos_std"]
     for words in ("Photo <-> painting", "cyclegan model photo2painting, bundled with the app", "Learnt from",
-                  "shared/datasets/paintings", "920 steps", "44 min", "on CPU (2 cores", "Measured",
-                  "Cycle PSNR (dB) held-out photos", "17.06 +- 2.9", "licence: the app's licence",
+                  "shared/datasets/paintings", f"{card.training['steps']} steps",
+                  f"{round(card.training['time_s'] / 60)} min", "on CPU (2 cores", "Measured",
+                  "Cycle PSNR (dB) held-out photos", f"{psnr:.4g} +- {spread:.2g}", "licence: the app's licence",
                   "made by packaging/recipes/train_cyclegan.py", "photo2painting.safetensors"):
         assert words in text, words
     assert "{" not in text and "cycle_psnr_db" not in text  # no raw dump
