@@ -16,7 +16,8 @@
    the batch-norm running statistics, used at inference, meaningful.
 3. Measures on the held-out photos, resized to 128 px: a seeded XDoG drawing and a seeded Canny
    drawing of each go through the inference engine, the results are compared with the true
-   photo (PSNR and SSIM from kornia.metrics), and so are the drawings themselves (baseline); and
+   photo (PSNR, mean and standard deviation over the photos, and SSIM from kornia.metrics), and so
+   are the drawings themselves (baseline); and
    the spectral artifact ratio (`translator.api.metrics`) of the output for a smooth noisy image.
 4. Writes objects-sketch2photo.safetensors (fp16) and its model card into plugins/pix2pix/models/
    (or --out).
@@ -92,15 +93,17 @@ def evaluate(spec, model, photos: list[Path], device: str, style_name: str) -> d
         targets.append(photo)
     out, drawn, target = torch.cat(outputs), torch.cat(sketches), torch.cat(targets)
 
-    def scores(images: torch.Tensor) -> tuple[float, float]:
+    def scores(images: torch.Tensor) -> tuple[float, float, float]:
         psnr = torch.stack([kornia.metrics.psnr(images[i], target[i], 1.0) for i in range(len(target))])
         ssim = kornia.metrics.ssim(images, target, 11).mean()
-        return round(float(psnr.mean()), 2), round(float(ssim), 4)
+        return round(float(psnr.mean()), 2), round(float(psnr.std(unbiased=False)), 2), round(float(ssim), 4)
 
-    psnr, ssim = scores(out)
-    base_psnr, base_ssim = scores(drawn)
-    return {f"heldout_psnr_db_{style_name}": psnr, f"heldout_ssim_{style_name}": ssim,
+    psnr, spread, ssim = scores(out)
+    base_psnr, base_spread, base_ssim = scores(drawn)
+    return {f"heldout_psnr_db_{style_name}": psnr, f"heldout_psnr_db_{style_name}_std": spread,
+            f"heldout_ssim_{style_name}": ssim,
             f"heldout_psnr_db_{style_name}_drawing_baseline": base_psnr,
+            f"heldout_psnr_db_{style_name}_drawing_baseline_std": base_spread,
             f"heldout_ssim_{style_name}_drawing_baseline": base_ssim}
 
 
